@@ -1,0 +1,8 @@
+//! konter: the counter tool of a konter pulsa / wartel. The TUI and the CLI are two faces of one
+//! core: domain rules (pure), adapters (SQLite store, OtoMaX, RouterOS, OCR) and jobs.
+
+pub mod cli;
+pub mod config;
+pub mod i18n;
+pub mod logging;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Products, staging batches and rows, and the embedded voucher ledger.
