@@ -2,5 +2,5 @@ use clap::Parser;
 
 fn main() {
     let cli = konter::cli::Cli::parse();
-    println!("{cli:?}");
+    std::process::exit(konter::cli::run(cli));
 }
