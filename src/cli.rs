@@ -34,6 +34,12 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// OtoMaX SQL Server: check the mapping, confirm a batch, read stock.
+    #[command(subcommand)]
+    Otomax(crate::otomax::cli::OtomaxCmd),
+    /// One voucher: usage check by serial or code (Otoplus-style).
+    #[command(subcommand)]
+    Voucher(crate::otomax::cli::VoucherCmd),
 }
 
 /// What every command gets: the loaded config and how to print.
@@ -85,6 +91,8 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Init { demo }) => Err(Box::new(UserError(format!(
             "init (demo={demo}) is being written"
         )))),
+        Some(Command::Otomax(cmd)) => crate::otomax::cli::run_otomax(&ctx, cmd),
+        Some(Command::Voucher(cmd)) => crate::otomax::cli::run_voucher(&ctx, cmd),
         None => Err(Box::new(UserError("the TUI is being written".into()))),
     };
     match result {

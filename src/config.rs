@@ -74,13 +74,41 @@ pub struct StoreConfig {
     pub data_dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtomaxConfig {
     /// ADO-style connection string. Empty: the embedded SQLite ledger stands in for OtoMaX.
     pub url: String,
     /// Accept the server's certificate without checking it (self-signed SQLEXPRESS).
     pub trust_cert: bool,
+    /// "" (as the URL's Encrypt says), "required", "login" (TLS for the login only) or
+    /// "plaintext" (no TLS at all; a test server on loopback only).
+    pub encrypt: String,
+    /// Seconds to wait for the TCP connection and the login; 0: the URL's Connect Timeout (15).
+    pub connect_timeout_s: u64,
+    /// Seconds to wait for each answer of the server; 0: the URL's Command Timeout (30).
+    pub command_timeout_s: u64,
+    /// Connection attempts after the first one fails, with growing pauses between them.
+    pub retries: u32,
+    pub vouchers: crate::otomax::mapping::VoucherMapping,
+    pub produk: crate::otomax::mapping::ProdukMapping,
+    pub transaksi: crate::otomax::mapping::TransaksiMapping,
+}
+
+impl Default for OtomaxConfig {
+    fn default() -> Self {
+        OtomaxConfig {
+            url: String::new(),
+            trust_cert: false,
+            encrypt: String::new(),
+            connect_timeout_s: 0,
+            command_timeout_s: 0,
+            retries: 2,
+            vouchers: Default::default(),
+            produk: Default::default(),
+            transaksi: Default::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

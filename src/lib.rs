@@ -4,5 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod i18n;
+pub mod ledger;
 pub mod logging;
+pub mod otomax;
 pub mod store;
