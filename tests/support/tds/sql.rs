@@ -184,6 +184,7 @@ pub enum Stmt {
     Commit,
     Rollback,
     Nothing,
+    If(Expr, Box<Stmt>),
 }
 
 struct P {
@@ -774,12 +775,11 @@ pub fn parse(sql: &str) -> Result<Vec<Stmt>, SqlError> {
             break;
         }
         if p.kw("IF") {
-            // `IF @@TRANCOUNT > 0 ROLLBACK` and similar guards: evaluated at run time is more
-            // than this server needs; the guarded statement is run when a transaction is open.
+            // `IF <condition> <statement>`, e.g. `IF @@TRANCOUNT > 0 ROLLBACK`.
             p.i += 1;
-            let _cond = p.expr()?;
+            let cond = p.expr()?;
             let s = p.stmt()?;
-            out.push(s);
+            out.push(Stmt::If(cond, Box::new(s)));
             continue;
         }
         out.push(p.stmt()?);
@@ -1280,6 +1280,13 @@ pub fn run_stmt(
     match st {
         Stmt::Select(s) => Ok(Outcome::Rows(run_select(db, database, &s, cx)?)),
         Stmt::Nothing => Ok(Outcome::Done),
+        Stmt::If(cond, inner) => {
+            if truth(&eval(&cond, None, None, &[], cx)?) {
+                run_stmt(db, database, *inner, cx, undo)
+            } else {
+                Ok(Outcome::Done)
+            }
+        }
         Stmt::Begin => Ok(Outcome::Begin),
         Stmt::Commit => Ok(Outcome::Commit),
         Stmt::Rollback => Ok(Outcome::Rollback),

@@ -1,0 +1,90 @@
+//! `konter otomax check` and `konter voucher status` as a user runs them, against the TDS test
+//! server (or KONTER_TEST_MSSQL).
+
+#[path = "support/tds/mod.rs"]
+mod tds;
+#[path = "support/otomax_env.rs"]
+mod otomax_env;
+
+use std::process::Command;
+
+use otomax_env::Env;
+
+fn konter(env: &Env, dir: &std::path::Path, extra_toml: &str, args: &[&str]) -> (i32, String) {
+    let cfg = env.config();
+    let toml = format!(
+        "[otomax]\ncommand_timeout_s = 5\nretries = 0\n[otomax.vouchers]\ntable = \"{}\"\n{extra_toml}\n[otomax.produk]\ntable = \"{}\"\n[otomax.transaksi]\ntable = \"{}\"\n",
+        cfg.vouchers.table, cfg.produk.table, cfg.transaksi.table
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, toml).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_konter"))
+        .args(args)
+        .env("KONTER_CONFIG", &path)
+        .env("KONTER_OTOMAX_URL", &env.url)
+        .env("KONTER_DATA_DIR", dir)
+        .env("KONTER_LANG", "en")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+#[test]
+fn check_passes_on_the_default_mapping_and_fails_clearly_on_a_broken_one() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = konter(&env, dir.path(), "", &["otomax", "check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("matches the server"), "{out}");
+
+    let (code, out) = konter(&env, dir.path(), "code = \"kode_vcr\"", &["otomax", "check", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["problem"]["kind"], "missing_column");
+    assert_eq!(lines[0]["problem"]["key"], "otomax.vouchers.code");
+    assert_eq!(lines[1]["check"], "failed");
+    assert_eq!(lines[1]["writes_allowed"], false);
+}
+
+#[test]
+fn voucher_status_by_serial_as_json() {
+    let env = Env::new();
+    let p = &env.prefix;
+    env.sql(&format!(
+        "INSERT INTO {p}_voucher (kode_produk, kode_voucher, serial_number, expiry_date, usage_status, entry_date) \
+         VALUES ('XLVD5', '0119520348050355', '176952060195', '2028-05-15', 0, '2026-11-20 09:00:00')"
+    ));
+    env.sql(&format!(
+        "INSERT INTO {p}_transaksi (tgl_entri, kode_produk, tujuan, sn, status) VALUES ('2026-11-21 08:00:00', 'XLVD5', '0817', '176952060195', 20)"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out) = konter(&env, dir.path(), "", &["voucher", "status", "1769 5206 0195", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["voucher"]["usage"], "sold");
+    assert_eq!(v["voucher"]["code"], "0119520348050355");
+    assert_eq!(v["voucher"]["sale"]["status"], 20);
+
+    let (code, out) = konter(&env, dir.path(), "", &["voucher", "status", "000000000000"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("No voucher"), "{out}");
+}
+
+#[test]
+fn without_a_server_configured_the_commands_say_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.toml"), "").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_konter"))
+        .args(["otomax", "check", "--json"])
+        .env("KONTER_CONFIG", dir.path().join("empty.toml"))
+        .env("KONTER_OTOMAX_URL", "")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("KONTER_OTOMAX_URL"), "{text}");
+}
