@@ -433,7 +433,8 @@ fn bad_files_leave_nothing_behind() {
     big.set_len(1 << 30).unwrap();
     std::fs::create_dir(p("folder.csv")).unwrap();
 
-    let cases: Vec<(&str, fn(&ImportError) -> bool)> = vec![
+    type Expect = fn(&ImportError) -> bool;
+    let cases: Vec<(&str, Expect)> = vec![
         ("missing.csv", |e| matches!(e, ImportError::Missing(_))),
         ("folder.csv", |e| matches!(e, ImportError::IsDirectory(_))),
         ("empty.csv", |e| matches!(e, ImportError::Empty)),
