@@ -3,8 +3,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod domain;
 pub mod i18n;
 pub mod ledger;
+pub mod import;
+pub mod jobs;
 pub mod logging;
 pub mod otomax;
 pub mod store;
