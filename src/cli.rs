@@ -319,13 +319,7 @@ fn import_vouchers(
         }
     }
     if let (true, Some(batch)) = (confirm, out.batch_id) {
-        let c = match intake_job::confirm_embedded(
-            &mut store,
-            batch,
-            &ctx.config.shop.user,
-            &cancel,
-            &mut |_, _| {},
-        ) {
+        let c = match intake_job::confirm(&mut store, &ctx.config, batch, &cancel, &mut |_, _| {}) {
             Ok(c) => c,
             Err(e) => {
                 let msg = format!(
@@ -363,8 +357,12 @@ fn import_vouchers(
 }
 
 fn stock(ctx: &Ctx) -> CmdResult {
-    let store = ctx.open_store()?;
-    let rows = store.stock_by_product(ctx.today, ctx.config.stock.expiring_days)?;
+    let rows = if ctx.config.otomax.url.trim().is_empty() {
+        let store = ctx.open_store()?;
+        store.stock_by_product(ctx.today, ctx.config.stock.expiring_days)?
+    } else {
+        crate::otomax::stock_rows(&ctx.config, ctx.today)?
+    };
     let lang = ctx.lang();
     if !ctx.json {
         println!(

@@ -48,7 +48,7 @@ pub struct StockLine {
     pub in_stock: i64,
     pub sold: i64,
     pub used: i64,
-    /// In stock and expiring within the configured days (or already expired).
+    /// In stock and expiring between today and the configured days ahead.
     pub expiring: i64,
 }
 

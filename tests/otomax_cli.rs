@@ -88,3 +88,75 @@ fn without_a_server_configured_the_commands_say_what_to_set() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("KONTER_OTOMAX_URL"), "{text}");
 }
+
+fn samples() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/vouchers/csv")
+}
+
+fn json_lines(out: &str) -> Vec<serde_json::Value> {
+    out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+#[test]
+fn import_confirm_puts_exactly_the_accepted_rows_on_the_server_and_again_adds_none() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = samples().join("bad_mixed.csv");
+    if !file.exists() {
+        return eprintln!("skipped: shared sample data not found at {}", file.display());
+    }
+    let file = file.to_str().unwrap();
+    let (code, out) = konter(&env, dir.path(), "", &["init", "--demo", "--today", "2026-11-21"]);
+    assert_eq!(code, 0, "{out}");
+    let args = ["import", "vouchers", file, "--confirm", "--json", "--today", "2026-11-21"];
+    let (code, out) = konter(&env, dir.path(), "", &args);
+    assert_eq!(code, 0, "{out}");
+    let lines = json_lines(&out);
+    let summary = lines.iter().find(|l| l.get("accepted").is_some()).unwrap();
+    let accepted = summary["accepted"].as_i64().unwrap();
+    assert!(accepted > 0 && summary["rejected"].as_i64().unwrap() > 0, "{out}");
+    let done = lines.last().unwrap();
+    assert_eq!(done["inserted"].as_i64(), Some(accepted), "{out}");
+    assert_eq!(env.vouchers(), accepted);
+
+    let (code, out) = konter(&env, dir.path(), "", &args);
+    assert_eq!(code, 0, "{out}");
+    let done = json_lines(&out).pop().unwrap();
+    assert_eq!(done["inserted"].as_i64(), Some(0), "{out}");
+    assert_eq!(done["already"].as_i64(), Some(accepted), "{out}");
+    assert_eq!(env.vouchers(), accepted);
+
+    // konter stock reads the server now
+    let (code, out) = konter(&env, dir.path(), "", &["stock", "--json", "--today", "2026-11-21"]);
+    assert_eq!(code, 0, "{out}");
+    let total: i64 = json_lines(&out).iter().map(|l| l["in_stock"].as_i64().unwrap()).sum();
+    assert_eq!(total, accepted, "{out}");
+}
+
+#[test]
+fn import_confirm_with_a_wrong_password_keeps_the_batch_staged() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = samples().join("valid_comma.csv");
+    if !file.exists() {
+        return eprintln!("skipped: shared sample data not found");
+    }
+    konter(&env, dir.path(), "", &["init", "--demo", "--today", "2026-11-21"]);
+    let cfg = dir.path().join("config.toml");
+    let bad = env.url.replace("Password=", "Password=x");
+    std::fs::write(&cfg, "").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_konter"))
+        .args(["import", "vouchers", file.to_str().unwrap(), "--confirm", "--json", "--today", "2026-11-21"])
+        .env("KONTER_CONFIG", &cfg)
+        .env("KONTER_OTOMAX_URL", &bad)
+        .env("KONTER_DATA_DIR", dir.path())
+        .env("KONTER_LANG", "en")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let last = json_lines(&text).pop().unwrap();
+    let msg = last["error"].as_str().unwrap();
+    assert!(msg.contains("refused the login") && msg.contains("stays staged"), "{msg}");
+    assert_eq!(env.vouchers(), 0);
+}

@@ -66,13 +66,13 @@ fn confirm_inserts_exactly_the_accepted_rows_and_a_rerun_adds_none() {
     // the same batch again: nothing pending
     let r = confirm_batch(store.conn_mut(), &mut l, b, "kasir1", now(), Lang::En).unwrap();
     assert_eq!(r.sent, 0);
-    // the same file imported again as a new batch: all refused, none added
+    // the same file imported again as a new batch: recognised, none added
     let b2 = stage(&store, &rows);
     let r = confirm_batch(store.conn_mut(), &mut l, b2, "kasir1", now(), Lang::En).unwrap();
-    assert_eq!((r.inserted, r.rejected), (0, 40));
+    assert_eq!((r.inserted, r.recovered, r.rejected), (0, 40, 0));
     assert_eq!(env.vouchers(), 40);
     let st = statuses(store.conn(), b2);
-    assert!(st.iter().all(|s| s.1 == 2 && s.2.as_deref().unwrap().contains("already")), "{st:?}");
+    assert!(st.iter().all(|s| s.1 == 3 && s.2.as_deref().unwrap().contains("already")), "{st:?}");
 }
 
 #[test]

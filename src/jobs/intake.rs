@@ -14,6 +14,8 @@ use crate::store::{Store, StoreError};
 pub enum IntakeError {
     Import(ImportError),
     Store(StoreError),
+    /// OtoMaX's SQL Server refused or failed; the batch stays staged.
+    Ledger(crate::ledger::LedgerError),
 }
 
 impl IntakeError {
@@ -22,6 +24,7 @@ impl IntakeError {
             IntakeError::Import(e) => e.message(lang),
             IntakeError::Store(StoreError::Cancelled) => ImportError::Cancelled.message(lang),
             IntakeError::Store(e) => e.to_string(),
+            IntakeError::Ledger(e) => e.to_string(),
         }
     }
 
@@ -101,4 +104,50 @@ pub fn confirm_embedded(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ConfirmOutcome, IntakeError> {
     Ok(store.confirm_to_ledger(batch_id, created_by, cancel, progress)?)
+}
+
+/// Sends a staged batch to the configured ledger: OtoMaX's SQL Server when `otomax.url` is set
+/// (one transaction: set-based conflict query, then one bulk load), else the embedded ledger.
+/// Either way a failure leaves the batch staged and a retry never inserts a voucher twice.
+pub fn confirm(
+    store: &mut Store,
+    config: &crate::config::Config,
+    batch_id: i64,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ConfirmOutcome, IntakeError> {
+    if config.otomax.url.trim().is_empty() {
+        return confirm_embedded(store, batch_id, &config.shop.user, cancel, progress);
+    }
+    store.batch(batch_id)?;
+    let mut ledger = crate::otomax::OtomaxLedger::new(&config.otomax).map_err(IntakeError::Ledger)?;
+    confirm_to_otomax(store, &mut ledger, config, batch_id, progress)
+}
+
+/// The SQL Server half of [`confirm`], with the ledger passed in so a long-lived one (the TUI's,
+/// whose connection state the status bar shows) can be reused.
+pub fn confirm_to_otomax(
+    store: &mut Store,
+    ledger: &mut crate::otomax::OtomaxLedger,
+    config: &crate::config::Config,
+    batch_id: i64,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ConfirmOutcome, IntakeError> {
+    let now = chrono::Local::now().naive_local();
+    progress(0, 1);
+    let r = crate::otomax::confirm::confirm_batch(
+        store.conn_mut(),
+        ledger,
+        batch_id,
+        &config.shop.user,
+        now,
+        config.shop.language,
+    )
+    .map_err(IntakeError::Ledger)?;
+    progress(1, 1);
+    Ok(ConfirmOutcome {
+        inserted: r.inserted,
+        already: r.recovered,
+        rejected: r.rejected,
+    })
 }

@@ -17,7 +17,8 @@ pub struct ConfirmReport {
     /// Rows sent this time.
     pub sent: usize,
     pub inserted: usize,
-    /// Found on the server from an earlier attempt of this batch: counted as inserted.
+    /// Already in the ledger with the same code and serial (a retry, or the same list again):
+    /// marked inserted, not added twice.
     pub recovered: usize,
     pub rejected: usize,
     pub round_trips: u64,
@@ -65,35 +66,27 @@ pub fn confirm_batch(
             report.inserted = rep.inserted.len();
             report.round_trips = rep.round_trips;
             for c in &rep.conflicts {
-                let was_queued = pending.iter().any(|p| p.voucher.line == c.line && p.queued);
-                if c.same_voucher && was_queued {
+                if c.same_voucher {
+                    // The ledger holds this very voucher: an earlier attempt whose answer was
+                    // lost, or the same list imported again. It is in; nothing is added twice.
                     report.recovered += 1;
                     lines.push((
                         c.line,
                         3,
-                        Some(
-                            lang.t(
-                                "sudah masuk pada percobaan sebelumnya",
-                                "went in during an earlier attempt",
-                            )
-                            .into(),
-                        ),
+                        Some(lang.t("sudah ada di ledger", "already in the ledger").into()),
                     ));
                 } else {
                     report.rejected += 1;
-                    let reason = match (c.key, c.same_voucher) {
-                        (_, true) => lang.t(
-                            "voucher ini sudah ada di ledger; tidak dimasukkan lagi",
-                            "this voucher is already in the ledger; not inserted again",
-                        ),
-                        ("code", false) => lang.t(
+                    let reason = if c.key == "code" {
+                        lang.t(
                             "kode voucher sudah dipakai voucher lain untuk produk ini; periksa kodenya",
                             "the voucher code already belongs to another voucher of this product; check the code",
-                        ),
-                        _ => lang.t(
+                        )
+                    } else {
+                        lang.t(
                             "serial sudah dipakai voucher lain untuk produk ini; periksa serialnya",
                             "the serial already belongs to another voucher of this product; check the serial",
-                        ),
+                        )
                     };
                     lines.push((c.line, 2, Some(reason.into())));
                 }

@@ -581,7 +581,7 @@ impl Gateway {
         let expiring = self
             .rows(
                 &format!(
-                    "SELECT {p}, COUNT(*) FROM {vt} WHERE {s} <> @P1 AND {e} IS NOT NULL AND {e} <= @P3 \
+                    "SELECT {p}, COUNT(*) FROM {vt} WHERE {s} <> @P1 AND {e} >= @P4 AND {e} <= @P3 \
                      AND NOT ({ser} IN ({sub}) OR {code} IN ({sub})) GROUP BY {p}",
                     p = q(&v.product),
                     vt = qt(&v.table),
@@ -591,7 +591,12 @@ impl Gateway {
                     code = q(&v.code),
                     sub = sold_sub
                 ),
-                &[Param::Int(v.status_used), Param::Int(t.status_success), Param::Date(until)],
+                &[
+                    Param::Int(v.status_used),
+                    Param::Int(t.status_success),
+                    Param::Date(until),
+                    Param::Date(today),
+                ],
             )
             .await?;
         let mut lines: Vec<StockLine> = Vec::new();
@@ -843,4 +848,27 @@ impl Ledger for OtomaxLedger {
     fn voucher_status(&mut self, needle: &str) -> Result<Vec<VoucherStatus>, LedgerError> {
         self.rt.block_on(self.gateway.voucher_status(needle))
     }
+}
+
+/// `konter stock` and F3 when SQL Server is configured: the same rows as the embedded ledger's.
+pub fn stock_rows(
+    config: &crate::config::Config,
+    today: NaiveDate,
+) -> Result<Vec<crate::store::intake::StockRow>, LedgerError> {
+    let mut l = OtomaxLedger::new(&config.otomax)?;
+    let lines = l.stock(today, config.stock.expiring_days)?;
+    Ok(lines
+        .into_iter()
+        .filter(|s| s.active || s.in_stock + s.sold + s.used > 0)
+        .map(|s| crate::store::intake::StockRow {
+            product: s.product,
+            name: s.name,
+            price: s.price.unwrap_or_default(),
+            in_stock: s.in_stock,
+            // the embedded ledger counts used vouchers as sold too (they left the shop)
+            sold: s.sold + s.used,
+            used: s.used,
+            expiring: s.expiring,
+        })
+        .collect())
 }

@@ -6,8 +6,8 @@ use rusqlite::{params, Connection};
 
 use crate::ledger::LedgerVoucher;
 
-/// A valid, not dropped row still waiting for the ledger (new, or queued by an attempt whose
-/// outcome is unknown).
+/// A valid, not dropped row not yet in the ledger (new, queued by an attempt whose outcome is
+/// unknown, or rejected before: a retry checks it again).
 pub struct Pending {
     pub voucher: LedgerVoucher,
     pub queued: bool,
@@ -16,7 +16,7 @@ pub struct Pending {
 pub fn pending_rows(conn: &Connection, batch_id: i64) -> rusqlite::Result<Vec<Pending>> {
     let mut st = conn.prepare(
         "SELECT line, product, code, serial, expiry, insert_status FROM staging_rows
-         WHERE batch_id = ?1 AND error_kind IS NULL AND dropped = 0 AND insert_status IN (0, 1)
+         WHERE batch_id = ?1 AND error_kind IS NULL AND dropped = 0 AND insert_status IN (0, 1, 2)
          ORDER BY line",
     )?;
     let rows = st.query_map([batch_id], |r| {
