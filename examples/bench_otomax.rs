@@ -32,18 +32,35 @@ fn vouchers(n: usize, seed: u64) -> Vec<LedgerVoucher> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50_000);
-    let server = tds::TdsServer::start(0, tds::ServerOptions::default()).await.expect("server");
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(50_000);
+    let server = tds::TdsServer::start(0, tds::ServerOptions::default())
+        .await
+        .expect("server");
     server
-        .exec(&tds::DEFAULT_SCHEMA.split("CREATE TABLE voucher_fisik").nth(1).map(|rest| {
-            format!("CREATE TABLE voucher_rows{}", rest.split("INSERT INTO").next().unwrap_or(""))
-                .replace("uq_voucher_kode", "uq_rows_kode")
-                .replace("uq_voucher_serial", "uq_rows_serial")
-        }).unwrap())
+        .exec(
+            &tds::DEFAULT_SCHEMA
+                .split("CREATE TABLE voucher_fisik")
+                .nth(1)
+                .map(|rest| {
+                    format!(
+                        "CREATE TABLE voucher_rows{}",
+                        rest.split("INSERT INTO").next().unwrap_or("")
+                    )
+                    .replace("uq_voucher_kode", "uq_rows_kode")
+                    .replace("uq_voucher_serial", "uq_rows_serial")
+                })
+                .unwrap(),
+        )
         .expect("second table");
     let cfg = |table: &str| OtomaxConfig {
         url: server.url(),
-        vouchers: VoucherMapping { table: table.into(), ..Default::default() },
+        vouchers: VoucherMapping {
+            table: table.into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let now = chrono::Local::now().naive_local();
@@ -68,7 +85,9 @@ async fn main() {
     let row_trips = server.requests() - before;
     assert_eq!(done as usize, n);
 
-    let counted = server.exec("SELECT COUNT(*) FROM voucher_fisik; SELECT COUNT(*) FROM voucher_rows").unwrap();
+    let counted = server
+        .exec("SELECT COUNT(*) FROM voucher_fisik; SELECT COUNT(*) FROM voucher_rows")
+        .unwrap();
     println!(
         "server rows: bulk table {}, row table {}",
         counted[0].rows[0][0], counted[1].rows[0][0]

@@ -167,7 +167,11 @@ pub trait Ledger {
     ) -> Result<InsertReport, LedgerError>;
 
     /// Vouchers per product, `today` deciding what counts as expiring.
-    fn stock(&mut self, today: NaiveDate, expiring_days: u32) -> Result<Vec<StockLine>, LedgerError>;
+    fn stock(
+        &mut self,
+        today: NaiveDate,
+        expiring_days: u32,
+    ) -> Result<Vec<StockLine>, LedgerError>;
 
     /// Every voucher whose serial or code is `needle` (normally one).
     fn voucher_status(&mut self, needle: &str) -> Result<Vec<VoucherStatus>, LedgerError>;
@@ -251,10 +255,26 @@ mod tests {
         assert_eq!(
             c,
             vec![
-                Conflict { line: 1, key: "code", same_voucher: true },
-                Conflict { line: 2, key: "code", same_voucher: false },
-                Conflict { line: 3, key: "serial", same_voucher: false },
-                Conflict { line: 6, key: "code", same_voucher: false },
+                Conflict {
+                    line: 1,
+                    key: "code",
+                    same_voucher: true
+                },
+                Conflict {
+                    line: 2,
+                    key: "code",
+                    same_voucher: false
+                },
+                Conflict {
+                    line: 3,
+                    key: "serial",
+                    same_voucher: false
+                },
+                Conflict {
+                    line: 6,
+                    key: "code",
+                    same_voucher: false
+                },
             ]
         );
     }

@@ -1,10 +1,10 @@
 //! `konter otomax check` and `konter voucher status` as a user runs them, against the TDS test
 //! server (or KONTER_TEST_MSSQL).
 
-#[path = "support/tds/mod.rs"]
-mod tds;
 #[path = "support/otomax_env.rs"]
 mod otomax_env;
+#[path = "support/tds/mod.rs"]
+mod tds;
 
 use std::process::Command;
 
@@ -28,7 +28,11 @@ fn konter(env: &Env, dir: &std::path::Path, extra_toml: &str, args: &[&str]) -> 
         .unwrap();
     (
         out.status.code().unwrap_or(-1),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
@@ -40,9 +44,17 @@ fn check_passes_on_the_default_mapping_and_fails_clearly_on_a_broken_one() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("matches the server"), "{out}");
 
-    let (code, out) = konter(&env, dir.path(), "code = \"kode_vcr\"", &["otomax", "check", "--json"]);
+    let (code, out) = konter(
+        &env,
+        dir.path(),
+        "code = \"kode_vcr\"",
+        &["otomax", "check", "--json"],
+    );
     assert_eq!(code, 1, "{out}");
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert_eq!(lines[0]["problem"]["kind"], "missing_column");
     assert_eq!(lines[0]["problem"]["key"], "otomax.vouchers.code");
@@ -62,7 +74,12 @@ fn voucher_status_by_serial_as_json() {
         "INSERT INTO {p}_transaksi (tgl_entri, kode_produk, tujuan, sn, status) VALUES ('2026-11-21 08:00:00', 'XLVD5', '0817', '176952060195', 20)"
     ));
     let dir = tempfile::tempdir().unwrap();
-    let (code, out) = konter(&env, dir.path(), "", &["voucher", "status", "1769 5206 0195", "--json"]);
+    let (code, out) = konter(
+        &env,
+        dir.path(),
+        "",
+        &["voucher", "status", "1769 5206 0195", "--json"],
+    );
     assert_eq!(code, 0, "{out}");
     let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     assert_eq!(v["voucher"]["usage"], "sold");
@@ -94,7 +111,9 @@ fn samples() -> std::path::PathBuf {
 }
 
 fn json_lines(out: &str) -> Vec<serde_json::Value> {
-    out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    out.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 #[test]
@@ -103,18 +122,37 @@ fn import_confirm_puts_exactly_the_accepted_rows_on_the_server_and_again_adds_no
     let dir = tempfile::tempdir().unwrap();
     let file = samples().join("bad_mixed.csv");
     if !file.exists() {
-        return eprintln!("skipped: shared sample data not found at {}", file.display());
+        return eprintln!(
+            "skipped: shared sample data not found at {}",
+            file.display()
+        );
     }
     let file = file.to_str().unwrap();
-    let (code, out) = konter(&env, dir.path(), "", &["init", "--demo", "--today", "2026-11-21"]);
+    let (code, out) = konter(
+        &env,
+        dir.path(),
+        "",
+        &["init", "--demo", "--today", "2026-11-21"],
+    );
     assert_eq!(code, 0, "{out}");
-    let args = ["import", "vouchers", file, "--confirm", "--json", "--today", "2026-11-21"];
+    let args = [
+        "import",
+        "vouchers",
+        file,
+        "--confirm",
+        "--json",
+        "--today",
+        "2026-11-21",
+    ];
     let (code, out) = konter(&env, dir.path(), "", &args);
     assert_eq!(code, 0, "{out}");
     let lines = json_lines(&out);
     let summary = lines.iter().find(|l| l.get("accepted").is_some()).unwrap();
     let accepted = summary["accepted"].as_i64().unwrap();
-    assert!(accepted > 0 && summary["rejected"].as_i64().unwrap() > 0, "{out}");
+    assert!(
+        accepted > 0 && summary["rejected"].as_i64().unwrap() > 0,
+        "{out}"
+    );
     let done = lines.last().unwrap();
     assert_eq!(done["inserted"].as_i64(), Some(accepted), "{out}");
     assert_eq!(env.vouchers(), accepted);
@@ -127,9 +165,17 @@ fn import_confirm_puts_exactly_the_accepted_rows_on_the_server_and_again_adds_no
     assert_eq!(env.vouchers(), accepted);
 
     // konter stock reads the server now
-    let (code, out) = konter(&env, dir.path(), "", &["stock", "--json", "--today", "2026-11-21"]);
+    let (code, out) = konter(
+        &env,
+        dir.path(),
+        "",
+        &["stock", "--json", "--today", "2026-11-21"],
+    );
     assert_eq!(code, 0, "{out}");
-    let total: i64 = json_lines(&out).iter().map(|l| l["in_stock"].as_i64().unwrap()).sum();
+    let total: i64 = json_lines(&out)
+        .iter()
+        .map(|l| l["in_stock"].as_i64().unwrap())
+        .sum();
     assert_eq!(total, accepted, "{out}");
 }
 
@@ -141,12 +187,25 @@ fn import_confirm_with_a_wrong_password_keeps_the_batch_staged() {
     if !file.exists() {
         return eprintln!("skipped: shared sample data not found");
     }
-    konter(&env, dir.path(), "", &["init", "--demo", "--today", "2026-11-21"]);
+    konter(
+        &env,
+        dir.path(),
+        "",
+        &["init", "--demo", "--today", "2026-11-21"],
+    );
     let cfg = dir.path().join("config.toml");
     let bad = env.url.replace("Password=", "Password=x");
     std::fs::write(&cfg, "").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_konter"))
-        .args(["import", "vouchers", file.to_str().unwrap(), "--confirm", "--json", "--today", "2026-11-21"])
+        .args([
+            "import",
+            "vouchers",
+            file.to_str().unwrap(),
+            "--confirm",
+            "--json",
+            "--today",
+            "2026-11-21",
+        ])
         .env("KONTER_CONFIG", &cfg)
         .env("KONTER_OTOMAX_URL", &bad)
         .env("KONTER_DATA_DIR", dir.path())
@@ -157,6 +216,9 @@ fn import_confirm_with_a_wrong_password_keeps_the_batch_staged() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     let last = json_lines(&text).pop().unwrap();
     let msg = last["error"].as_str().unwrap();
-    assert!(msg.contains("refused the login") && msg.contains("stays staged"), "{msg}");
+    assert!(
+        msg.contains("refused the login") && msg.contains("stays staged"),
+        "{msg}"
+    );
     assert_eq!(env.vouchers(), 0);
 }

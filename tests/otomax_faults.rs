@@ -2,10 +2,10 @@
 //! rows on the server afterwards. Fault switches exist only on the TDS test server; against a
 //! real SQL Server (KONTER_TEST_MSSQL) the switch-driven cases are skipped.
 
-#[path = "support/tds/mod.rs"]
-mod tds;
 #[path = "support/otomax_env.rs"]
 mod otomax_env;
+#[path = "support/tds/mod.rs"]
+mod tds;
 
 use std::time::Duration;
 
@@ -18,12 +18,17 @@ use konter::store::Store;
 use otomax_env::{staged, statuses, vouchers, Env};
 
 fn now() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 21).unwrap().and_hms_opt(6, 30, 0).unwrap()
+    NaiveDate::from_ymd_opt(2026, 11, 21)
+        .unwrap()
+        .and_hms_opt(6, 30, 0)
+        .unwrap()
 }
 
 fn stage(store: &Store, rows: &[(String, String, String, String)]) -> i64 {
-    let r: Vec<(&str, &str, &str, &str)> =
-        rows.iter().map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str())).collect();
+    let r: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
+        .collect();
     staged(store.conn(), &r)
 }
 
@@ -38,9 +43,16 @@ fn fault_then_retry(env: &Env, arm: impl FnOnce(&tds::TdsServer), want: fn(&Ledg
     let err = confirm_batch(store.conn_mut(), &mut l, b, "t", now(), Lang::En).unwrap_err();
     assert!(want(&err), "unexpected error: {err:?}");
     assert!(matches!(l.state().get(), ConnState::Error(_)));
-    assert_eq!(env.vouchers(), 0, "nothing may stay on the server after {err}");
+    assert_eq!(
+        env.vouchers(),
+        0,
+        "nothing may stay on the server after {err}"
+    );
     let st = statuses(store.conn(), b);
-    assert!(st.iter().all(|s| s.1 == 1 && s.2.is_some()), "rows must stay queued with the reason");
+    assert!(
+        st.iter().all(|s| s.1 == 1 && s.2.is_some()),
+        "rows must stay queued with the reason"
+    );
     let r = confirm_batch(store.conn_mut(), &mut l, b, "t", now(), Lang::En).unwrap();
     assert_eq!(r.inserted + r.recovered, 300);
     assert_eq!(env.vouchers(), 300);
@@ -54,7 +66,11 @@ fn connection_dropped_mid_bulk_load_leaves_nothing_and_retry_inserts_once() {
     if env.real_server() {
         return eprintln!("skipped: fault switches need the TDS test server");
     }
-    fault_then_retry(&env, |s| s.faults().drop_after_bulk_rows(120), |e| matches!(e, LedgerError::Dropped(_)));
+    fault_then_retry(
+        &env,
+        |s| s.faults().drop_after_bulk_rows(120),
+        |e| matches!(e, LedgerError::Dropped(_)),
+    );
 }
 
 #[test]
@@ -63,9 +79,11 @@ fn duplicate_key_error_from_the_server_rolls_back() {
     if env.real_server() {
         return eprintln!("skipped: fault switches need the TDS test server");
     }
-    fault_then_retry(&env, |s| s.faults().error_on_write(2627), |e| {
-        matches!(e, LedgerError::Duplicate(_)) && e.to_string().contains("stays staged")
-    });
+    fault_then_retry(
+        &env,
+        |s| s.faults().error_on_write(2627),
+        |e| matches!(e, LedgerError::Duplicate(_)) && e.to_string().contains("stays staged"),
+    );
 }
 
 #[test]
@@ -80,7 +98,11 @@ fn server_stalling_past_the_timeout_is_reported_and_retryable() {
     let mut l = OtomaxLedger::new(&cfg).unwrap();
     l.check().unwrap();
     let b = stage(&store, &vouchers(50, 10));
-    env.server.as_ref().unwrap().faults().stall("UPDLOCK", Duration::from_secs(3));
+    env.server
+        .as_ref()
+        .unwrap()
+        .faults()
+        .stall("UPDLOCK", Duration::from_secs(3));
     let err = confirm_batch(store.conn_mut(), &mut l, b, "t", now(), Lang::En).unwrap_err();
     assert!(matches!(err, LedgerError::Timeout(_)), "{err:?}");
     assert!(err.to_string().contains("stays staged"));
@@ -100,7 +122,13 @@ fn a_retry_after_a_lost_commit_answer_recognises_the_rows() {
     let rows = vouchers(20, 11);
     let b = stage(&store, &rows);
     confirm_batch(store.conn_mut(), &mut l, b, "t", now(), Lang::En).unwrap();
-    store.conn().execute("UPDATE staging_rows SET insert_status = 1 WHERE batch_id = ?1", [b]).unwrap();
+    store
+        .conn()
+        .execute(
+            "UPDATE staging_rows SET insert_status = 1 WHERE batch_id = ?1",
+            [b],
+        )
+        .unwrap();
     let r = confirm_batch(store.conn_mut(), &mut l, b, "t", now(), Lang::En).unwrap();
     assert_eq!((r.inserted, r.recovered, r.rejected), (0, 20, 0));
     assert_eq!(env.vouchers(), 20);

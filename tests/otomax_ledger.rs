@@ -1,9 +1,9 @@
 //! OtoMaX adapter against the TDS test server (or a real SQL Server: KONTER_TEST_MSSQL).
 
-#[path = "support/tds/mod.rs"]
-mod tds;
 #[path = "support/otomax_env.rs"]
 mod otomax_env;
+#[path = "support/tds/mod.rs"]
+mod tds;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use konter::i18n::Lang;
@@ -14,12 +14,17 @@ use konter::store::Store;
 use otomax_env::{staged, statuses, vouchers, Env};
 
 fn now() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 21).unwrap().and_hms_opt(6, 30, 0).unwrap()
+    NaiveDate::from_ymd_opt(2026, 11, 21)
+        .unwrap()
+        .and_hms_opt(6, 30, 0)
+        .unwrap()
 }
 
 fn stage(store: &Store, rows: &[(String, String, String, String)]) -> i64 {
-    let r: Vec<(&str, &str, &str, &str)> =
-        rows.iter().map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str())).collect();
+    let r: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
+        .collect();
     staged(store.conn(), &r)
 }
 
@@ -35,9 +40,22 @@ fn check_passes_on_default_mapping_and_names_a_broken_one() {
     cfg.transaksi.table = "no_such_table".into();
     let mut l = OtomaxLedger::new(&cfg).unwrap();
     let (problems, _) = l.check().unwrap();
-    let kinds: Vec<_> = problems.iter().map(|p| (p.kind, p.column.as_str(), p.blocks_writes)).collect();
-    assert_eq!(kinds, vec![("missing_column", "serial_no", true), ("missing_table", "", false)]);
-    assert!(problems[0].detail.contains("serial_number"), "{}", problems[0].detail);
+    let kinds: Vec<_> = problems
+        .iter()
+        .map(|p| (p.kind, p.column.as_str(), p.blocks_writes))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("missing_column", "serial_no", true),
+            ("missing_table", "", false)
+        ]
+    );
+    assert!(
+        problems[0].detail.contains("serial_number"),
+        "{}",
+        problems[0].detail
+    );
 
     // writes are refused while the check fails
     let store = Store::open_in_memory().unwrap();
@@ -72,7 +90,11 @@ fn confirm_inserts_exactly_the_accepted_rows_and_a_rerun_adds_none() {
     assert_eq!((r.inserted, r.recovered, r.rejected), (0, 40, 0));
     assert_eq!(env.vouchers(), 40);
     let st = statuses(store.conn(), b2);
-    assert!(st.iter().all(|s| s.1 == 3 && s.2.as_deref().unwrap().contains("already")), "{st:?}");
+    assert!(
+        st.iter()
+            .all(|s| s.1 == 3 && s.2.as_deref().unwrap().contains("already")),
+        "{st:?}"
+    );
 }
 
 #[test]
@@ -93,7 +115,10 @@ fn conflicting_rows_are_rejected_and_the_rest_go_in() {
     assert_eq!((r.inserted, r.rejected), (4, 2));
     assert_eq!(env.vouchers(), 9);
     let st = statuses(store.conn(), b2);
-    assert!(st[0].2.as_deref().unwrap().contains("voucher code"), "{st:?}");
+    assert!(
+        st[0].2.as_deref().unwrap().contains("voucher code"),
+        "{st:?}"
+    );
     assert!(st[1].2.as_deref().unwrap().contains("serial"), "{st:?}");
 }
 
@@ -108,7 +133,10 @@ fn stock_and_usage_read_the_voucher_table_and_transaksi() {
     let p = &env.prefix;
     // one XLVD5 marked used in the voucher table, one sold through a successful transaction,
     // and a failed transaction that must not count
-    env.sql(&format!("UPDATE {p}_voucher SET usage_status = 2 WHERE serial_number = '{}'", rows[0].2));
+    env.sql(&format!(
+        "UPDATE {p}_voucher SET usage_status = 2 WHERE serial_number = '{}'",
+        rows[0].2
+    ));
     env.sql(&format!(
         "INSERT INTO {p}_transaksi (tgl_entri, kode_produk, tujuan, sn, status) VALUES ('2026-11-20 10:00:00', 'XLVD5', '0817', '{}', 20)",
         rows[2].2
@@ -125,11 +153,19 @@ fn stock_and_usage_read_the_voucher_table_and_transaksi() {
     assert_eq!(xl.price, Some(rust_decimal::Decimal::from(30000)));
     let ax = stock.iter().find(|s| s.product == "AXISVD2").unwrap();
     assert_eq!((ax.in_stock, ax.sold, ax.used), (3, 0, 0));
-    assert!(stock.iter().any(|s| s.product == "TRIVD6" && s.in_stock == 0));
+    assert!(stock
+        .iter()
+        .any(|s| s.product == "TRIVD6" && s.in_stock == 0));
     // all expire 2028-05-15: none within 30 days, all in-stock ones within 600
     assert_eq!(xl.expiring, 0);
     let far = l.stock(today, 600).unwrap();
-    assert_eq!(far.iter().find(|s| s.product == "AXISVD2").unwrap().expiring, 3);
+    assert_eq!(
+        far.iter()
+            .find(|s| s.product == "AXISVD2")
+            .unwrap()
+            .expiring,
+        3
+    );
 
     let s = l.voucher_status(&rows[2].2).unwrap();
     assert_eq!(s.len(), 1);

@@ -120,7 +120,8 @@ pub fn confirm(
         return confirm_embedded(store, batch_id, &config.shop.user, cancel, progress);
     }
     store.batch(batch_id)?;
-    let mut ledger = crate::otomax::OtomaxLedger::new(&config.otomax).map_err(IntakeError::Ledger)?;
+    let mut ledger =
+        crate::otomax::OtomaxLedger::new(&config.otomax).map_err(IntakeError::Ledger)?;
     confirm_to_otomax(store, &mut ledger, config, batch_id, progress)
 }
 

@@ -50,17 +50,29 @@ pub fn run_otomax(ctx: &Ctx, cmd: OtomaxCmd) -> CmdResult {
                 for p in &problems {
                     ctx.emit(&json!({"problem": p}));
                 }
-                ctx.emit(&json!({"check": if ok {"ok"} else {"failed"}, "writes_allowed": writes_ok,
+                ctx.emit(
+                    &json!({"check": if ok {"ok"} else {"failed"}, "writes_allowed": writes_ok,
                     "problems": problems.len(), "server": l.gateway.settings.target(),
-                    "database": l.gateway.settings.database}));
+                    "database": l.gateway.settings.database}),
+                );
             } else {
                 for p in &problems {
-                    println!("{}: {p}", if p.blocks_writes { lang.t("SALAH", "WRONG") } else { lang.t("peringatan", "warning") });
+                    println!(
+                        "{}: {p}",
+                        if p.blocks_writes {
+                            lang.t("SALAH", "WRONG")
+                        } else {
+                            lang.t("peringatan", "warning")
+                        }
+                    );
                 }
                 if ok {
                     println!(
                         "{} {} / {}",
-                        lang.t("Pemetaan OtoMaX cocok dengan server", "The OtoMaX mapping matches the server"),
+                        lang.t(
+                            "Pemetaan OtoMaX cocok dengan server",
+                            "The OtoMaX mapping matches the server"
+                        ),
                         l.gateway.settings.target(),
                         l.gateway.settings.database
                     );
@@ -69,9 +81,13 @@ pub fn run_otomax(ctx: &Ctx, cmd: OtomaxCmd) -> CmdResult {
                         "Voucher boleh dimasukkan; stok/penjualan tidak lengkap sampai peringatan di atas dibereskan.",
                         "Vouchers may be written; stock and sales stay incomplete until the warnings above are fixed."));
                 } else {
-                    println!("{}", lang.t(
-                        "Penulisan ditolak sampai [otomax.vouchers] di config diperbaiki.",
-                        "Writes are refused until [otomax.vouchers] in the config is fixed."));
+                    println!(
+                        "{}",
+                        lang.t(
+                            "Penulisan ditolak sampai [otomax.vouchers] di config diperbaiki.",
+                            "Writes are refused until [otomax.vouchers] in the config is fixed."
+                        )
+                    );
                 }
             }
             Ok(if writes_ok { 0 } else { 1 })
@@ -113,10 +129,20 @@ pub fn run_otomax(ctx: &Ctx, cmd: OtomaxCmd) -> CmdResult {
                     ctx.emit(&json!({"stock": s}));
                 }
             } else {
-                println!("{:<10} {:<30} {:>6} {:>7} {:>8} {:>6}", lang.t("Produk", "Product"), lang.t("Nama", "Name"),
-                    lang.t("Stok", "Stock"), lang.t("Terjual", "Sold"), lang.t("Terpakai", "Used"), "Exp");
+                println!(
+                    "{:<10} {:<30} {:>6} {:>7} {:>8} {:>6}",
+                    lang.t("Produk", "Product"),
+                    lang.t("Nama", "Name"),
+                    lang.t("Stok", "Stock"),
+                    lang.t("Terjual", "Sold"),
+                    lang.t("Terpakai", "Used"),
+                    "Exp"
+                );
                 for s in &lines {
-                    println!("{:<10} {:<30} {:>6} {:>7} {:>8} {:>6}", s.product, s.name, s.in_stock, s.sold, s.used, s.expiring);
+                    println!(
+                        "{:<10} {:<30} {:>6} {:>7} {:>8} {:>6}",
+                        s.product, s.name, s.in_stock, s.sold, s.used, s.expiring
+                    );
                 }
             }
             Ok(0)
@@ -134,7 +160,13 @@ pub fn run_voucher(ctx: &Ctx, cmd: VoucherCmd) -> CmdResult {
                 if ctx.json {
                     ctx.emit(&json!({"voucher": null, "needle": needle}));
                 } else {
-                    println!("{} {needle}", lang.t("Tidak ada voucher dengan serial atau kode", "No voucher has the serial or code"));
+                    println!(
+                        "{} {needle}",
+                        lang.t(
+                            "Tidak ada voucher dengan serial atau kode",
+                            "No voucher has the serial or code"
+                        )
+                    );
                 }
                 return Ok(3);
             }
@@ -155,7 +187,11 @@ pub fn run_voucher(ctx: &Ctx, cmd: VoucherCmd) -> CmdResult {
                         v.code,
                         v.sale
                             .as_ref()
-                            .map(|s| format!(" (trx {} {})", s.transaction, s.at.map(|a| a.to_string()).unwrap_or_default()))
+                            .map(|s| format!(
+                                " (trx {} {})",
+                                s.transaction,
+                                s.at.map(|a| a.to_string()).unwrap_or_default()
+                            ))
                             .unwrap_or_default()
                     );
                 }

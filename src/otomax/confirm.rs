@@ -56,7 +56,10 @@ pub fn confirm_batch(
     match ledger.insert_batch(&rows, who, now) {
         Err(e) => {
             let reason = Some(e.to_string());
-            let lines: Vec<_> = pending.iter().map(|p| (p.voucher.line, 1, reason.clone())).collect();
+            let lines: Vec<_> = pending
+                .iter()
+                .map(|p| (p.voucher.line, 1, reason.clone()))
+                .collect();
             q::mark(conn, batch_id, &lines, &stamp).map_err(store)?;
             Err(e)
         }
@@ -73,7 +76,10 @@ pub fn confirm_batch(
                     lines.push((
                         c.line,
                         3,
-                        Some(lang.t("sudah ada di ledger", "already in the ledger").into()),
+                        Some(
+                            lang.t("sudah ada di ledger", "already in the ledger")
+                                .into(),
+                        ),
                     ));
                 } else {
                     report.rejected += 1;

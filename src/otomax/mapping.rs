@@ -114,9 +114,7 @@ impl Kind {
                 match len {
                     Some(-1) | None => Ok(()),
                     Some(n) if n >= min as i64 => Ok(()),
-                    Some(n) => Err(format!(
-                        "is {t}({n}), too short: needs at least {t}({min})"
-                    )),
+                    Some(n) => Err(format!("is {t}({n}), too short: needs at least {t}({min})")),
                 }
             }
             Kind::Integer => ok(
@@ -125,8 +123,16 @@ impl Kind {
             ),
             Kind::Number => ok(
                 [
-                    "tinyint", "smallint", "int", "bigint", "decimal", "numeric", "money",
-                    "smallmoney", "float", "real",
+                    "tinyint",
+                    "smallint",
+                    "int",
+                    "bigint",
+                    "decimal",
+                    "numeric",
+                    "money",
+                    "smallmoney",
+                    "float",
+                    "real",
                 ]
                 .contains(&t.as_str()),
                 "a number (int, decimal or money)",
@@ -174,21 +180,99 @@ pub fn needs(v: &VoucherMapping, p: &ProdukMapping, t: &TransaksiMapping) -> Vec
         for_write,
     };
     vec![
-        n("otomax.vouchers.product", &v.table, &v.product, Kind::Text(MIN_PRODUCT_LEN), true),
-        n("otomax.vouchers.code", &v.table, &v.code, Kind::Text(MIN_CODE_LEN), true),
-        n("otomax.vouchers.serial", &v.table, &v.serial, Kind::Text(MIN_SERIAL_LEN), true),
-        n("otomax.vouchers.expiry", &v.table, &v.expiry, Kind::Date, true),
-        n("otomax.vouchers.status", &v.table, &v.status, Kind::Integer, true),
-        n("otomax.vouchers.entry", &v.table, &v.entry, Kind::DateTime, true),
-        n("otomax.produk.code", &p.table, &p.code, Kind::Text(1), false),
-        n("otomax.produk.name", &p.table, &p.name, Kind::Text(1), false),
-        n("otomax.produk.price", &p.table, &p.price, Kind::Number, false),
-        n("otomax.produk.active", &p.table, &p.active, Kind::Flag, false),
+        n(
+            "otomax.vouchers.product",
+            &v.table,
+            &v.product,
+            Kind::Text(MIN_PRODUCT_LEN),
+            true,
+        ),
+        n(
+            "otomax.vouchers.code",
+            &v.table,
+            &v.code,
+            Kind::Text(MIN_CODE_LEN),
+            true,
+        ),
+        n(
+            "otomax.vouchers.serial",
+            &v.table,
+            &v.serial,
+            Kind::Text(MIN_SERIAL_LEN),
+            true,
+        ),
+        n(
+            "otomax.vouchers.expiry",
+            &v.table,
+            &v.expiry,
+            Kind::Date,
+            true,
+        ),
+        n(
+            "otomax.vouchers.status",
+            &v.table,
+            &v.status,
+            Kind::Integer,
+            true,
+        ),
+        n(
+            "otomax.vouchers.entry",
+            &v.table,
+            &v.entry,
+            Kind::DateTime,
+            true,
+        ),
+        n(
+            "otomax.produk.code",
+            &p.table,
+            &p.code,
+            Kind::Text(1),
+            false,
+        ),
+        n(
+            "otomax.produk.name",
+            &p.table,
+            &p.name,
+            Kind::Text(1),
+            false,
+        ),
+        n(
+            "otomax.produk.price",
+            &p.table,
+            &p.price,
+            Kind::Number,
+            false,
+        ),
+        n(
+            "otomax.produk.active",
+            &p.table,
+            &p.active,
+            Kind::Flag,
+            false,
+        ),
         n("otomax.transaksi.code", &t.table, &t.code, Kind::Any, false),
-        n("otomax.transaksi.entry", &t.table, &t.entry, Kind::DateTime, false),
-        n("otomax.transaksi.product", &t.table, &t.product, Kind::Text(1), false),
+        n(
+            "otomax.transaksi.entry",
+            &t.table,
+            &t.entry,
+            Kind::DateTime,
+            false,
+        ),
+        n(
+            "otomax.transaksi.product",
+            &t.table,
+            &t.product,
+            Kind::Text(1),
+            false,
+        ),
         n("otomax.transaksi.sn", &t.table, &t.sn, Kind::Text(1), false),
-        n("otomax.transaksi.status", &t.table, &t.status, Kind::Integer, false),
+        n(
+            "otomax.transaksi.status",
+            &t.table,
+            &t.status,
+            Kind::Integer,
+            false,
+        ),
     ]
 }
 
@@ -215,7 +299,11 @@ pub struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{} ({}): {}", self.table, self.column, self.key, self.detail)
+        write!(
+            f,
+            "{}.{} ({}): {}",
+            self.table, self.column, self.key, self.detail
+        )
     }
 }
 
@@ -247,7 +335,10 @@ pub fn check(needs: &[Need], cols: &[ServerColumn]) -> Vec<Problem> {
         };
         if in_table.is_empty() {
             // one line per missing table is enough
-            if !out.iter().any(|x: &Problem| x.kind == "missing_table" && x.table == table) {
+            if !out
+                .iter()
+                .any(|x: &Problem| x.kind == "missing_table" && x.table == table)
+            {
                 let key = n.key.rsplit_once('.').map(|(a, _)| a).unwrap_or(&n.key);
                 out.push(Problem {
                     key: format!("{key}.table"),
@@ -262,7 +353,10 @@ pub fn check(needs: &[Need], cols: &[ServerColumn]) -> Vec<Problem> {
             }
             continue;
         }
-        match in_table.iter().find(|c| c.column.eq_ignore_ascii_case(&n.column)) {
+        match in_table
+            .iter()
+            .find(|c| c.column.eq_ignore_ascii_case(&n.column))
+        {
             None => {
                 let have: Vec<&str> = in_table.iter().map(|c| c.column.as_str()).collect();
                 out.push(p(
@@ -277,7 +371,11 @@ pub fn check(needs: &[Need], cols: &[ServerColumn]) -> Vec<Problem> {
             }
             Some(c) => {
                 if let Err(e) = n.kind.accepts(&c.data_type, c.char_len) {
-                    let kind = if e.contains("too short") { "too_short" } else { "wrong_type" };
+                    let kind = if e.contains("too short") {
+                        "too_short"
+                    } else {
+                        "wrong_type"
+                    };
                     out.push(p(kind, format!("column {} {e}", c.column)));
                 }
             }
@@ -320,7 +418,11 @@ mod tests {
     }
 
     fn defaults() -> Vec<Need> {
-        needs(&Default::default(), &Default::default(), &Default::default())
+        needs(
+            &Default::default(),
+            &Default::default(),
+            &Default::default(),
+        )
     }
 
     #[test]
@@ -335,7 +437,11 @@ mod tests {
         let p = check(&defaults(), &cols);
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].kind, "too_short");
-        assert!(p[0].detail.contains("varchar(12)") && p[0].detail.contains("varchar(16)"), "{}", p[0].detail);
+        assert!(
+            p[0].detail.contains("varchar(12)") && p[0].detail.contains("varchar(16)"),
+            "{}",
+            p[0].detail
+        );
         assert!(p[0].blocks_writes);
     }
 
@@ -352,7 +458,10 @@ mod tests {
 
     #[test]
     fn missing_table_is_one_problem() {
-        let cols: Vec<_> = good().into_iter().filter(|c| c.table != "transaksi").collect();
+        let cols: Vec<_> = good()
+            .into_iter()
+            .filter(|c| c.table != "transaksi")
+            .collect();
         let p = check(&defaults(), &cols);
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].kind, "missing_table");
@@ -374,6 +483,12 @@ mod tests {
             table: "dbo.[voucher_fisik]".into(),
             ..Default::default()
         };
-        assert_eq!(check(&needs(&v, &Default::default(), &Default::default()), &good()), vec![]);
+        assert_eq!(
+            check(
+                &needs(&v, &Default::default(), &Default::default()),
+                &good()
+            ),
+            vec![]
+        );
     }
 }

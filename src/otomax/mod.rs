@@ -21,8 +21,8 @@ use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
 use crate::config::OtomaxConfig;
 use crate::ledger::{
-    conflicts_against, Conflict, InsertReport, Ledger, LedgerError, LedgerVoucher, Sale,
-    StockLine, Usage, VoucherStatus,
+    conflicts_against, Conflict, InsertReport, Ledger, LedgerError, LedgerVoucher, Sale, StockLine,
+    Usage, VoucherStatus,
 };
 use mapping::{Problem, ServerColumn};
 use url::{Auth, ConnSettings, Encrypt};
@@ -41,9 +41,13 @@ impl ConnState {
     pub fn label(&self, lang: crate::i18n::Lang) -> String {
         match self {
             ConnState::Disabled => lang.t("SQL Server mati", "SQL Server off").into(),
-            ConnState::Connecting => lang.t("SQL Server menyambung…", "SQL Server connecting…").into(),
+            ConnState::Connecting => lang
+                .t("SQL Server menyambung…", "SQL Server connecting…")
+                .into(),
             ConnState::Connected => lang.t("SQL Server ●", "SQL Server ●").into(),
-            ConnState::Error(m) => format!("{} {m}", lang.t("SQL Server galat:", "SQL Server error:")),
+            ConnState::Error(m) => {
+                format!("{} {m}", lang.t("SQL Server galat:", "SQL Server error:"))
+            }
         }
     }
 }
@@ -57,7 +61,10 @@ impl StateCell {
         StateCell(Arc::new(Mutex::new(s)))
     }
     pub fn get(&self) -> ConnState {
-        self.0.lock().map(|s| s.clone()).unwrap_or(ConnState::Error("state lock".into()))
+        self.0
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or(ConnState::Error("state lock".into()))
     }
     fn set(&self, s: ConnState) {
         if let Ok(mut g) = self.0.lock() {
@@ -152,7 +159,9 @@ fn classify(e: tiberius::error::Error, target: &str) -> LedgerError {
             _ => LedgerError::Dropped(format!("{target}: {message}")),
         },
         E::Protocol(m) if m.contains("timeout") => LedgerError::Timeout(format!("{target}: {m}")),
-        E::Protocol(m) | E::Conversion(m) | E::BulkInput(m) if m.contains("exceed column limit") => {
+        E::Protocol(m) | E::Conversion(m) | E::BulkInput(m)
+            if m.contains("exceed column limit") =>
+        {
             LedgerError::TooShort(m.to_string())
         }
         E::BulkInput(m) => LedgerError::Server(m.to_string()),
@@ -200,7 +209,9 @@ impl Gateway {
         let tcp = tokio::time::timeout(self.settings.connect_timeout, async {
             if self.settings.instance.is_some() {
                 use tiberius::SqlBrowser;
-                TcpStream::connect_named(&config).await.map_err(|e| classify(e, &target))
+                TcpStream::connect_named(&config)
+                    .await
+                    .map_err(|e| classify(e, &target))
             } else {
                 TcpStream::connect(config.get_addr())
                     .await
@@ -208,7 +219,12 @@ impl Gateway {
             }
         })
         .await
-        .map_err(|_| LedgerError::Timeout(format!("{target}: no TCP connection within {:?}", self.settings.connect_timeout)))??;
+        .map_err(|_| {
+            LedgerError::Timeout(format!(
+                "{target}: no TCP connection within {:?}",
+                self.settings.connect_timeout
+            ))
+        })??;
         let _ = tcp.set_nodelay(true);
         Client::connect(config, tcp.compat_write())
             .await
@@ -230,9 +246,11 @@ impl Gateway {
                         self.state.set(ConnState::Connected);
                         break;
                     }
-                    Err(e @ (LedgerError::Login(_) | LedgerError::Database(_) | LedgerError::Config(_))) => {
-                        return Err(self.fail(e))
-                    }
+                    Err(
+                        e @ (LedgerError::Login(_)
+                        | LedgerError::Database(_)
+                        | LedgerError::Config(_)),
+                    ) => return Err(self.fail(e)),
                     Err(e) if attempt >= self.cfg.retries => return Err(self.fail(e)),
                     Err(e) => {
                         tracing::warn!(attempt, error = %e, "SQL Server connection failed; retrying");
@@ -249,7 +267,11 @@ impl Gateway {
     }
 
     /// Runs a parameterized query and returns its rows as plain cells.
-    async fn rows(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Vec<ColumnData<'static>>>, LedgerError> {
+    async fn rows(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+    ) -> Result<Vec<Vec<ColumnData<'static>>>, LedgerError> {
         let target = self.settings.target();
         let c = self.connect().await?;
         let mut q = Query::new(sql);
@@ -263,7 +285,9 @@ impl Gateway {
         let res = async {
             let stream = q.query(c).await?;
             let rows = stream.into_first_result().await?;
-            Ok::<_, tiberius::error::Error>(rows.into_iter().map(|r| r.into_iter().collect()).collect())
+            Ok::<_, tiberius::error::Error>(
+                rows.into_iter().map(|r| r.into_iter().collect()).collect(),
+            )
         }
         .await;
         self.round_trips += 1;
@@ -296,7 +320,10 @@ impl Gateway {
             .rows(
                 "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH \
                  FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME IN (@P1, @P2, @P3)",
-                &tables.iter().map(|t| Param::Str(t.clone())).collect::<Vec<_>>(),
+                &tables
+                    .iter()
+                    .map(|t| Param::Str(t.clone()))
+                    .collect::<Vec<_>>(),
             )
             .await?;
         let cols: Vec<ServerColumn> = rows
@@ -342,14 +369,18 @@ impl Gateway {
     /// Refuses a batch whose values do not fit the server's columns, naming the longest one.
     fn fits(&self, cols: &[ServerColumn], rows: &[LedgerVoucher]) -> Result<(), LedgerError> {
         let v = &self.cfg.vouchers;
-        let checks: [(&str, &str, fn(&LedgerVoucher) -> &str); 3] = [
+        let checks: [(&str, &str, Field); 3] = [
             (&v.product, "product", |r| &r.product),
             (&v.code, "code", |r| &r.code),
             (&v.serial, "serial", |r| &r.serial),
         ];
         for (col, what, get) in checks {
-            let Some(c) = Self::col(cols, &v.table, col) else { continue };
-            let Some(max) = c.char_len.filter(|n| *n > 0) else { continue };
+            let Some(c) = Self::col(cols, &v.table, col) else {
+                continue;
+            };
+            let Some(max) = c.char_len.filter(|n| *n > 0) else {
+                continue;
+            };
             if let Some(r) = rows.iter().find(|r| get(r).chars().count() as i64 > max) {
                 return Err(LedgerError::TooShort(format!(
                     "column {}.{} is {}({max}) but line {} has a {what} of {} characters ({}); widen the column or fix the line",
@@ -371,7 +402,13 @@ impl Gateway {
         &mut self,
         rows: &[LedgerVoucher],
         lock: bool,
-    ) -> Result<(HashMap<(String, String), String>, HashMap<(String, String), String>), LedgerError> {
+    ) -> Result<
+        (
+            HashMap<(String, String), String>,
+            HashMap<(String, String), String>,
+        ),
+        LedgerError,
+    > {
         let v = self.cfg.vouchers.clone();
         let mut products: Vec<String> = rows.iter().map(|r| r.product.clone()).collect();
         products.sort();
@@ -386,7 +423,11 @@ impl Gateway {
             c = q(&v.code),
             s = q(&v.serial),
             t = qt(&v.table),
-            hint = if lock { " WITH (UPDLOCK, HOLDLOCK)" } else { "" },
+            hint = if lock {
+                " WITH (UPDLOCK, HOLDLOCK)"
+            } else {
+                ""
+            },
             marks = marks.join(", ")
         );
         let params: Vec<Param> = products.into_iter().map(Param::Str).collect();
@@ -399,7 +440,11 @@ impl Gateway {
                 cell_str(&r[1]).unwrap_or_default(),
                 cell_str(&r[2]).unwrap_or_default(),
             );
-            let (p, c, s) = (p.trim_end().to_string(), c.trim_end().to_string(), s.trim_end().to_string());
+            let (p, c, s) = (
+                p.trim_end().to_string(),
+                c.trim_end().to_string(),
+                s.trim_end().to_string(),
+            );
             codes.insert((p.clone(), c.clone()), s.clone());
             serials.insert((p, s), c);
         }
@@ -415,7 +460,8 @@ impl Gateway {
         let cols = self.ensure_checked().await?;
         self.fits(&cols, rows)?;
         let start_trips = self.round_trips;
-        let deadline = self.settings.command_timeout * 3 + Duration::from_millis(rows.len() as u64 / 10);
+        let deadline =
+            self.settings.command_timeout * 3 + Duration::from_millis(rows.len() as u64 / 10);
         let r = tokio::time::timeout(deadline, self.insert_in_tx(&cols, rows, now)).await;
         let r = match r {
             Ok(r) => r,
@@ -432,10 +478,13 @@ impl Gateway {
             Err(e) => {
                 // The transaction is rolled back: explicitly when the line still works, by the
                 // server when the connection is gone.
-                if self.client.is_some() {
-                    if self.simple("IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION").await.is_err() {
-                        self.client = None;
-                    }
+                if self.client.is_some()
+                    && self
+                        .simple("IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION")
+                        .await
+                        .is_err()
+                {
+                    self.client = None;
                 }
                 Err(e)
             }
@@ -455,11 +504,21 @@ impl Gateway {
         let skip: std::collections::HashSet<i64> = conflicts.iter().map(|c| c.line).collect();
         let todo: Vec<&LedgerVoucher> = rows.iter().filter(|r| !skip.contains(&r.line)).collect();
         if !todo.is_empty() {
-            let status_ty = Self::col(cols, &v.table, &v.status).map(|c| c.data_type.to_ascii_lowercase()).unwrap_or_default();
-            let expiry_is_date = Self::col(cols, &v.table, &v.expiry).is_some_and(|c| c.data_type.eq_ignore_ascii_case("date"));
+            let status_ty = Self::col(cols, &v.table, &v.status)
+                .map(|c| c.data_type.to_ascii_lowercase())
+                .unwrap_or_default();
+            let expiry_is_date = Self::col(cols, &v.table, &v.expiry)
+                .is_some_and(|c| c.data_type.eq_ignore_ascii_case("date"));
             let target = self.settings.target();
             let table = qt(&v.table);
-            let names = [q(&v.product), q(&v.code), q(&v.serial), q(&v.expiry), q(&v.status), q(&v.entry)];
+            let names = [
+                q(&v.product),
+                q(&v.code),
+                q(&v.serial),
+                q(&v.expiry),
+                q(&v.status),
+                q(&v.entry),
+            ];
             let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
             let c = self.connect().await?;
             let res = async {
@@ -506,7 +565,11 @@ impl Gateway {
     }
 
     /// One INSERT per row, each its own round trip: the baseline the benchmark compares with.
-    pub async fn insert_row_by_row(&mut self, rows: &[LedgerVoucher], now: NaiveDateTime) -> Result<u64, LedgerError> {
+    pub async fn insert_row_by_row(
+        &mut self,
+        rows: &[LedgerVoucher],
+        now: NaiveDateTime,
+    ) -> Result<u64, LedgerError> {
         let v = self.cfg.vouchers.clone();
         let sql = format!(
             "INSERT INTO {} ({}, {}, {}, {}, {}, {}) VALUES (@P1, @P2, @P3, @P4, @P5, @P6)",
@@ -543,17 +606,37 @@ impl Gateway {
         Ok(n)
     }
 
-    pub async fn stock(&mut self, today: NaiveDate, expiring_days: u32) -> Result<Vec<StockLine>, LedgerError> {
-        let (v, p, t) = (self.cfg.vouchers.clone(), self.cfg.produk.clone(), self.cfg.transaksi.clone());
+    pub async fn stock(
+        &mut self,
+        today: NaiveDate,
+        expiring_days: u32,
+    ) -> Result<Vec<StockLine>, LedgerError> {
+        let (v, p, t) = (
+            self.cfg.vouchers.clone(),
+            self.cfg.produk.clone(),
+            self.cfg.transaksi.clone(),
+        );
         let products = self
             .rows(
-                &format!("SELECT {}, {}, {}, {} FROM {}", q(&p.code), q(&p.name), q(&p.price), q(&p.active), qt(&p.table)),
+                &format!(
+                    "SELECT {}, {}, {}, {} FROM {}",
+                    q(&p.code),
+                    q(&p.name),
+                    q(&p.price),
+                    q(&p.active),
+                    qt(&p.table)
+                ),
                 &[],
             )
             .await?;
         let by_status = self
             .rows(
-                &format!("SELECT {p}, {s}, COUNT(*) FROM {t} GROUP BY {p}, {s}", p = q(&v.product), s = q(&v.status), t = qt(&v.table)),
+                &format!(
+                    "SELECT {p}, {s}, COUNT(*) FROM {t} GROUP BY {p}, {s}",
+                    p = q(&v.product),
+                    s = q(&v.status),
+                    t = qt(&v.table)
+                ),
                 &[],
             )
             .await?;
@@ -617,13 +700,19 @@ impl Gateway {
             })
         };
         for r in products {
-            let i = line_for(cell_str(&r[0]).unwrap_or_default().trim_end().to_string(), &mut lines);
+            let i = line_for(
+                cell_str(&r[0]).unwrap_or_default().trim_end().to_string(),
+                &mut lines,
+            );
             lines[i].name = cell_str(&r[1]).unwrap_or_default();
             lines[i].price = cell_dec(&r[2]);
             lines[i].active = cell_i64(&r[3]).unwrap_or(0) != 0;
         }
         for r in by_status {
-            let i = line_for(cell_str(&r[0]).unwrap_or_default().trim_end().to_string(), &mut lines);
+            let i = line_for(
+                cell_str(&r[0]).unwrap_or_default().trim_end().to_string(),
+                &mut lines,
+            );
             let n = cell_i64(&r[2]).unwrap_or(0);
             if cell_i64(&r[1]) == Some(v.status_used) {
                 lines[i].used += n;
@@ -632,20 +721,29 @@ impl Gateway {
             }
         }
         for r in sold {
-            let i = line_for(cell_str(&r[0]).unwrap_or_default().trim_end().to_string(), &mut lines);
+            let i = line_for(
+                cell_str(&r[0]).unwrap_or_default().trim_end().to_string(),
+                &mut lines,
+            );
             let n = cell_i64(&r[1]).unwrap_or(0);
             lines[i].sold += n;
             lines[i].in_stock -= n;
         }
         for r in expiring {
-            let i = line_for(cell_str(&r[0]).unwrap_or_default().trim_end().to_string(), &mut lines);
+            let i = line_for(
+                cell_str(&r[0]).unwrap_or_default().trim_end().to_string(),
+                &mut lines,
+            );
             lines[i].expiring = cell_i64(&r[1]).unwrap_or(0);
         }
         lines.sort_by(|a, b| a.product.cmp(&b.product));
         Ok(lines)
     }
 
-    pub async fn voucher_status(&mut self, needle: &str) -> Result<Vec<VoucherStatus>, LedgerError> {
+    pub async fn voucher_status(
+        &mut self,
+        needle: &str,
+    ) -> Result<Vec<VoucherStatus>, LedgerError> {
         let (v, t) = (self.cfg.vouchers.clone(), self.cfg.transaksi.clone());
         let needle = needle.trim().replace([' ', '-'], "");
         let found = self
@@ -729,6 +827,9 @@ fn short_reason(e: &LedgerError) -> String {
     }
 }
 
+/// Reads one text field of a voucher.
+type Field = fn(&LedgerVoucher) -> &str;
+
 enum Param {
     Str(String),
     Int(i64),
@@ -784,7 +885,9 @@ fn cell_i64(c: &ColumnData<'static>) -> Option<i64> {
 
 fn cell_dec(c: &ColumnData<'static>) -> Option<Decimal> {
     match c {
-        ColumnData::Numeric(Some(n)) => Some(Decimal::from_i128_with_scale(n.value(), n.scale() as u32)),
+        ColumnData::Numeric(Some(n)) => {
+            Some(Decimal::from_i128_with_scale(n.value(), n.scale() as u32))
+        }
         ColumnData::F64(Some(f)) => Decimal::try_from(*f).ok(),
         _ => cell_i64(c).map(Decimal::from),
     }
@@ -793,8 +896,13 @@ fn cell_dec(c: &ColumnData<'static>) -> Option<Decimal> {
 fn cell_datetime(c: &ColumnData<'static>) -> Option<NaiveDateTime> {
     use tiberius::FromSql;
     match c {
-        ColumnData::Date(Some(_)) => NaiveDate::from_sql(c).ok().flatten().and_then(|d| d.and_hms_opt(0, 0, 0)),
-        ColumnData::String(Some(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)),
+        ColumnData::Date(Some(_)) => NaiveDate::from_sql(c)
+            .ok()
+            .flatten()
+            .and_then(|d| d.and_hms_opt(0, 0, 0)),
+        ColumnData::String(Some(s)) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0)),
         _ => NaiveDateTime::from_sql(c).ok().flatten(),
     }
 }
@@ -837,11 +945,20 @@ impl Ledger for OtomaxLedger {
         Ok(conflicts_against(rows, &codes, &serials))
     }
 
-    fn insert_batch(&mut self, rows: &[LedgerVoucher], _who: &str, now: NaiveDateTime) -> Result<InsertReport, LedgerError> {
+    fn insert_batch(
+        &mut self,
+        rows: &[LedgerVoucher],
+        _who: &str,
+        now: NaiveDateTime,
+    ) -> Result<InsertReport, LedgerError> {
         self.rt.block_on(self.gateway.insert_batch(rows, now))
     }
 
-    fn stock(&mut self, today: NaiveDate, expiring_days: u32) -> Result<Vec<StockLine>, LedgerError> {
+    fn stock(
+        &mut self,
+        today: NaiveDate,
+        expiring_days: u32,
+    ) -> Result<Vec<StockLine>, LedgerError> {
         self.rt.block_on(self.gateway.stock(today, expiring_days))
     }
 

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum Auth {
-    Sql { user: String, password: String },
+    Sql {
+        user: String,
+        password: String,
+    },
     /// Integrated security (the Windows login of the process). Only on Windows builds.
     Windows,
 }
@@ -188,15 +191,14 @@ pub fn parse(s: &str) -> Result<ConnSettings, UrlError> {
                     }
                 }
             }
-            "trustservercertificate" | "trust server certificate" => {
-                trust_cert = boolean(&k, &v)?
-            }
+            "trustservercertificate" | "trust server certificate" => trust_cert = boolean(&k, &v)?,
             "connect timeout" | "connection timeout" | "timeout" => {
                 connect_timeout = seconds(&k, &v)?
             }
             "command timeout" => command_timeout = seconds(&k, &v)?,
             "application name" | "app" => app_name = v,
-            "multipleactiveresultsets" | "persist security info" | "pooling" | "workstation id" => {}
+            "multipleactiveresultsets" | "persist security info" | "pooling" | "workstation id" => {
+            }
             other => {
                 return Err(UrlError(format!(
                     "'{other}' is not a key konter understands; use Server, Database, User Id, \
@@ -206,29 +208,31 @@ pub fn parse(s: &str) -> Result<ConnSettings, UrlError> {
             }
         }
     }
-    let server = server
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| UrlError("Server is missing; e.g. Server=tcp:127.0.0.1,1433 or Server=.\\SQLEXPRESS".into()))?;
+    let server = server.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        UrlError("Server is missing; e.g. Server=tcp:127.0.0.1,1433 or Server=.\\SQLEXPRESS".into())
+    })?;
     let (host, port, instance) = parse_server(&server)?;
-    let database = database
-        .filter(|d| !d.trim().is_empty())
-        .ok_or_else(|| UrlError("Database is missing; OtoMaX usually uses Database=otomax".into()))?;
-    let auth = if integrated {
-        Auth::Windows
-    } else {
-        match (user, password) {
-            (Some(u), Some(p)) if !u.is_empty() => Auth::Sql { user: u, password: p },
-            (Some(u), None) if !u.is_empty() => {
-                return Err(UrlError(format!("Password for User Id={u} is missing")))
-            }
-            _ => {
-                return Err(UrlError(
+    let database = database.filter(|d| !d.trim().is_empty()).ok_or_else(|| {
+        UrlError("Database is missing; OtoMaX usually uses Database=otomax".into())
+    })?;
+    let auth =
+        if integrated {
+            Auth::Windows
+        } else {
+            match (user, password) {
+                (Some(u), Some(p)) if !u.is_empty() => Auth::Sql {
+                    user: u,
+                    password: p,
+                },
+                (Some(u), None) if !u.is_empty() => {
+                    return Err(UrlError(format!("Password for User Id={u} is missing")))
+                }
+                _ => return Err(UrlError(
                     "give User Id and Password (SQL login) or Integrated Security=true (Windows)"
                         .into(),
-                ))
+                )),
             }
-        }
-    };
+        };
     Ok(ConnSettings {
         host,
         port,
@@ -256,9 +260,10 @@ fn parse_server(s: &str) -> Result<(String, Option<u16>, Option<String>), UrlErr
     }
     let (rest, port) = match s.rsplit_once(',') {
         Some((h, p)) => {
-            let port: u16 = p.trim().parse().map_err(|_| {
-                UrlError(format!("Server={s}: '{p}' is not a port number"))
-            })?;
+            let port: u16 = p
+                .trim()
+                .parse()
+                .map_err(|_| UrlError(format!("Server={s}: '{p}' is not a port number")))?;
             (h.trim(), Some(port))
         }
         None => (s, None),
@@ -315,7 +320,10 @@ mod tests {
         let c = parse("Server=h;Database=d;uid=u;pwd=p").unwrap();
         assert!(!c.trust_cert);
         assert_eq!(c.encrypt, Encrypt::Required);
-        let c = parse("Server=h;Database=d;uid=u;pwd=p;TrustServerCertificate=yes;Encrypt=DANGER_PLAINTEXT").unwrap();
+        let c = parse(
+            "Server=h;Database=d;uid=u;pwd=p;TrustServerCertificate=yes;Encrypt=DANGER_PLAINTEXT",
+        )
+        .unwrap();
         assert!(c.trust_cert);
         assert_eq!(c.encrypt, Encrypt::Plaintext);
     }

@@ -31,7 +31,10 @@ impl Env {
             .enable_all()
             .build()
             .unwrap();
-        let (server, url) = match std::env::var("KONTER_TEST_MSSQL").ok().filter(|s| !s.is_empty()) {
+        let (server, url) = match std::env::var("KONTER_TEST_MSSQL")
+            .ok()
+            .filter(|s| !s.is_empty())
+        {
             Some(url) => (None, url),
             None => {
                 let s = rt
@@ -51,15 +54,41 @@ impl Env {
                 .subsec_nanos()
                 % 100000
         );
-        let env = Env { rt, server, url, prefix };
+        let env = Env {
+            rt,
+            server,
+            url,
+            prefix,
+        };
         let ddl = super::tds::DEFAULT_SCHEMA
-            .replace("CREATE TABLE produk", &format!("CREATE TABLE {}_produk", env.prefix))
-            .replace("CREATE TABLE transaksi", &format!("CREATE TABLE {}_transaksi", env.prefix))
-            .replace("CREATE TABLE voucher_fisik", &format!("CREATE TABLE {}_voucher", env.prefix))
-            .replace("INSERT INTO produk", &format!("INSERT INTO {}_produk", env.prefix))
-            .replace("kode_voucher  varchar(50)", &format!("kode_voucher  varchar({code_len})"))
-            .replace("CONSTRAINT uq_voucher_kode", &format!("CONSTRAINT uq_{}_kode", env.prefix))
-            .replace("CONSTRAINT uq_voucher_serial", &format!("CONSTRAINT uq_{}_serial", env.prefix));
+            .replace(
+                "CREATE TABLE produk",
+                &format!("CREATE TABLE {}_produk", env.prefix),
+            )
+            .replace(
+                "CREATE TABLE transaksi",
+                &format!("CREATE TABLE {}_transaksi", env.prefix),
+            )
+            .replace(
+                "CREATE TABLE voucher_fisik",
+                &format!("CREATE TABLE {}_voucher", env.prefix),
+            )
+            .replace(
+                "INSERT INTO produk",
+                &format!("INSERT INTO {}_produk", env.prefix),
+            )
+            .replace(
+                "kode_voucher  varchar(50)",
+                &format!("kode_voucher  varchar({code_len})"),
+            )
+            .replace(
+                "CONSTRAINT uq_voucher_kode",
+                &format!("CONSTRAINT uq_{}_kode", env.prefix),
+            )
+            .replace(
+                "CONSTRAINT uq_voucher_serial",
+                &format!("CONSTRAINT uq_{}_serial", env.prefix),
+            );
         env.sql(&ddl);
         env
     }
@@ -90,11 +119,17 @@ impl Env {
         }
     }
 
-    async fn client(url: &str) -> tiberius::Client<tokio_util::compat::Compat<tokio::net::TcpStream>> {
+    async fn client(
+        url: &str,
+    ) -> tiberius::Client<tokio_util::compat::Compat<tokio::net::TcpStream>> {
         use tokio_util::compat::TokioAsyncWriteCompatExt;
         let cfg = tiberius::Config::from_ado_string(url).expect("test connection string");
-        let tcp = tokio::net::TcpStream::connect(cfg.get_addr()).await.expect("tcp");
-        tiberius::Client::connect(cfg, tcp.compat_write()).await.expect("login")
+        let tcp = tokio::net::TcpStream::connect(cfg.get_addr())
+            .await
+            .expect("tcp");
+        tiberius::Client::connect(cfg, tcp.compat_write())
+            .await
+            .expect("login")
     }
 
     /// Runs SQL on a connection of its own (setup, and counting rows afterwards).
@@ -102,7 +137,12 @@ impl Env {
         let url = self.url.clone();
         self.rt.block_on(async move {
             let mut c = Self::client(&url).await;
-            c.simple_query(text).await.expect("sql").into_results().await.expect("sql results");
+            c.simple_query(text)
+                .await
+                .expect("sql")
+                .into_results()
+                .await
+                .expect("sql results");
         });
     }
 
@@ -111,7 +151,14 @@ impl Env {
         let q = format!("SELECT COUNT(*) FROM {}_{table_suffix}", self.prefix);
         self.rt.block_on(async move {
             let mut c = Self::client(&url).await;
-            let row = c.simple_query(q).await.unwrap().into_row().await.unwrap().unwrap();
+            let row = c
+                .simple_query(q)
+                .await
+                .unwrap()
+                .into_row()
+                .await
+                .unwrap()
+                .unwrap();
             row.get::<i32, _>(0).unwrap() as i64
         })
     }
@@ -126,10 +173,13 @@ impl Drop for Env {
         if self.real_server() {
             let p = self.prefix.clone();
             let url = self.url.clone();
-            let _ = self.rt.block_on(async move {
+            self.rt.block_on(async move {
                 let mut c = Self::client(&url).await;
                 for t in ["voucher", "produk", "transaksi"] {
-                    let _ = c.simple_query(format!("DROP TABLE {p}_{t}")).await.map(|_| ());
+                    let _ = c
+                        .simple_query(format!("DROP TABLE {p}_{t}"))
+                        .await
+                        .map(|_| ());
                 }
             });
         }

@@ -155,7 +155,11 @@ impl TdsServer {
 
 fn exec_script(db: &mut Db, database: &str, sql: &str) -> Result<Vec<ResultSet>, SqlError> {
     let params = HashMap::new();
-    let cx = Ctx { params: &params, trancount: 0, now: chrono::Local::now().naive_local() };
+    let cx = Ctx {
+        params: &params,
+        trancount: 0,
+        now: chrono::Local::now().naive_local(),
+    };
     let mut out = Vec::new();
     let mut undo = Vec::new();
     for st in sql::parse(sql)? {
@@ -409,7 +413,10 @@ impl<'a> R<'a> {
     }
     fn utf16(&mut self, chars: usize) -> io::Result<String> {
         let b = self.take(chars * 2)?;
-        let u: Vec<u16> = b.chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let u: Vec<u16> = b
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
         Ok(String::from_utf16_lossy(&u))
     }
     fn b_varchar(&mut self) -> io::Result<String> {
@@ -470,7 +477,8 @@ impl<'a> R<'a> {
         let datetime = |b: &[u8]| {
             let days = i32::from_le_bytes(b[..4].try_into().unwrap());
             let ticks = u32::from_le_bytes(b[4..8].try_into().unwrap());
-            let d = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days as i64);
+            let d =
+                NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days as i64);
             let t = NaiveTime::MIN + chrono::Duration::milliseconds(ticks as i64 * 10 / 3);
             Value::DateTime(NaiveDateTime::new(d, t))
         };
@@ -496,7 +504,10 @@ impl<'a> R<'a> {
                     0x26 if n == 1 => Value::Int(b[0] as i64),
                     0x26 => Value::Int(Self::int_le(b)),
                     0x6F if n == 8 => datetime(b),
-                    0x6D if n == 8 => Value::Dec(Decimal::try_from(f64::from_le_bytes(b.try_into().unwrap())).unwrap_or_default()),
+                    0x6D if n == 8 => Value::Dec(
+                        Decimal::try_from(f64::from_le_bytes(b.try_into().unwrap()))
+                            .unwrap_or_default(),
+                    ),
                     _ => Value::Str(format!("{b:?}")),
                 }
             }
@@ -509,7 +520,10 @@ impl<'a> R<'a> {
                 let mut m = [0u8; 16];
                 m[..n - 1].copy_from_slice(&b[1..]);
                 let mag = u128::from_le_bytes(m) as i128;
-                let d = Decimal::from_i128_with_scale(if b[0] == 0 { -mag } else { mag }, *scale as u32);
+                let d = Decimal::from_i128_with_scale(
+                    if b[0] == 0 { -mag } else { mag },
+                    *scale as u32,
+                );
                 Value::Dec(d)
             }
             WireType::Date => {
@@ -519,7 +533,9 @@ impl<'a> R<'a> {
                 }
                 let b = self.take(3)?;
                 let days = u32::from_le_bytes([b[0], b[1], b[2], 0]);
-                Value::Date(NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + chrono::Duration::days(days as i64))
+                Value::Date(
+                    NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + chrono::Duration::days(days as i64),
+                )
             }
             WireType::DateTime2(scale) => {
                 let n = self.u8()? as usize;
@@ -533,8 +549,12 @@ impl<'a> R<'a> {
                 let units = u64::from_le_bytes(x);
                 let ns = units as u128 * 10u128.pow(9 - *scale as u32);
                 let days = u32::from_le_bytes([b[n - 3], b[n - 2], b[n - 1], 0]);
-                let d = NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + chrono::Duration::days(days as i64);
-                Value::DateTime(NaiveDateTime::new(d, NaiveTime::MIN + chrono::Duration::nanoseconds(ns as i64)))
+                let d =
+                    NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + chrono::Duration::days(days as i64);
+                Value::DateTime(NaiveDateTime::new(
+                    d,
+                    NaiveTime::MIN + chrono::Duration::nanoseconds(ns as i64),
+                ))
             }
             WireType::Short(t, max) => {
                 let bytes: Option<Vec<u8>> = if *max == 0xFFFF {
@@ -565,10 +585,15 @@ impl<'a> R<'a> {
                     None => Value::Null,
                     Some(b) => match t {
                         0xE7 | 0xEF => {
-                            let u: Vec<u16> = b.chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+                            let u: Vec<u16> = b
+                                .chunks(2)
+                                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                                .collect();
                             Value::Str(String::from_utf16_lossy(&u))
                         }
-                        0xA7 | 0xAF => Value::Str(encoding_rs::WINDOWS_1252.decode(&b).0.into_owned()),
+                        0xA7 | 0xAF => {
+                            Value::Str(encoding_rs::WINDOWS_1252.decode(&b).0.into_owned())
+                        }
                         _ => Value::Str(b.iter().map(|x| format!("{x:02X}")).collect()),
                     },
                 }
@@ -593,7 +618,16 @@ struct Conn {
 impl Conn {
     fn new(s: Arc<Shared>) -> Conn {
         let spid = s.next_spid.fetch_add(1, Ordering::SeqCst) as u16;
-        Conn { s, packet_size: 4096, logged_in: false, trancount: 0, undo: Vec::new(), bulk: None, spid, tx_id: 0 }
+        Conn {
+            s,
+            packet_size: 4096,
+            logged_in: false,
+            trancount: 0,
+            undo: Vec::new(),
+            bulk: None,
+            spid,
+            tx_id: 0,
+        }
     }
 
     /// The connection ended: an open transaction is rolled back, as SQL Server does.
@@ -611,13 +645,18 @@ impl Conn {
             let mut h = [0u8; 8];
             match sock.read_exact(&mut h).await {
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && payload.is_empty() => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && payload.is_empty() => {
+                    return Ok(None)
+                }
                 Err(e) => return Err(e),
             }
             let ty = h[0];
             let len = u16::from_be_bytes([h[2], h[3]]) as usize;
             if len < 8 {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "bad packet length"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "bad packet length",
+                ));
             }
             let start = payload.len();
             payload.resize(start + len - 8, 0);
@@ -634,7 +673,11 @@ impl Conn {
     async fn send(&self, sock: &mut TcpStream, body: &[u8]) -> io::Result<()> {
         let max = self.packet_size.max(512) - 8;
         let mut out = Vec::with_capacity(body.len() + body.len() / max * 8 + 8);
-        let chunks: Vec<&[u8]> = if body.is_empty() { vec![&[][..]] } else { body.chunks(max).collect() };
+        let chunks: Vec<&[u8]> = if body.is_empty() {
+            vec![&[][..]]
+        } else {
+            body.chunks(max).collect()
+        };
         let n = chunks.len();
         for (i, c) in chunks.into_iter().enumerate() {
             out.push(0x04);
@@ -684,7 +727,12 @@ impl Conn {
                     w.done(0xFD, 0x20, None);
                     w.0
                 }
-                _ => return Err(io::Error::new(io::ErrorKind::InvalidData, format!("unexpected packet 0x{ty:02X}"))),
+                _ => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("unexpected packet 0x{ty:02X}"),
+                    ))
+                }
             };
             self.send(&mut sock, &reply).await?;
         }
@@ -695,7 +743,9 @@ impl Conn {
         let d = {
             let mut st = self.s.faults.stall.lock().unwrap();
             match st.as_ref() {
-                Some((on, d)) if on.is_empty() || text.to_lowercase().contains(&on.to_lowercase()) => {
+                Some((on, d))
+                    if on.is_empty() || text.to_lowercase().contains(&on.to_lowercase()) =>
+                {
                     let d = *d;
                     *st = None;
                     Some(d)
@@ -713,7 +763,11 @@ impl Conn {
         let mut instance_given = false;
         let mut i = 0;
         while i + 5 <= payload.len() && payload[i] != 0xFF {
-            let (tok, off, len) = (payload[i], u16::from_be_bytes([payload[i + 1], payload[i + 2]]) as usize, u16::from_be_bytes([payload[i + 3], payload[i + 4]]) as usize);
+            let (tok, off, len) = (
+                payload[i],
+                u16::from_be_bytes([payload[i + 1], payload[i + 2]]) as usize,
+                u16::from_be_bytes([payload[i + 3], payload[i + 4]]) as usize,
+            );
             if tok == 2 && len > 1 && payload.get(off).is_some_and(|b| *b != 0) {
                 instance_given = true;
             }
@@ -749,10 +803,15 @@ impl Conn {
         let u16at = |o: usize| u16::from_le_bytes([p[o], p[o + 1]]) as usize;
         let field = |o: usize| -> io::Result<Vec<u8>> {
             let (ib, cch) = (u16at(o), u16at(o + 2));
-            p.get(ib..ib + cch * 2).map(|s| s.to_vec()).ok_or_else(short)
+            p.get(ib..ib + cch * 2)
+                .map(|s| s.to_vec())
+                .ok_or_else(short)
         };
         let text = |b: Vec<u8>| {
-            let u: Vec<u16> = b.chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+            let u: Vec<u16> = b
+                .chunks(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
             String::from_utf16_lossy(&u)
         };
         let requested = u32::from_le_bytes(p[8..12].try_into().unwrap()) as usize;
@@ -776,12 +835,22 @@ impl Conn {
             return Ok((w.0, false));
         }
         if !database.is_empty() && !database.eq_ignore_ascii_case(&o.database) {
-            w.error(4060, 11, &format!("Cannot open database \"{database}\" requested by the login. The login failed."));
+            w.error(
+                4060,
+                11,
+                &format!(
+                    "Cannot open database \"{database}\" requested by the login. The login failed."
+                ),
+            );
             w.error(18456, 14, &format!("Login failed for user '{user}'."));
             w.done(0xFD, 0x02, None);
             return Ok((w.0, false));
         }
-        self.packet_size = if requested == 0 { 4096 } else { requested.clamp(512, 32767) };
+        self.packet_size = if requested == 0 {
+            4096
+        } else {
+            requested.clamp(512, 32767)
+        };
         w.envchange_str(1, &o.database, "master");
         w.envchange_bytes(7, &COLLATION, &[]);
         w.sized(0xAD, |w| {
@@ -805,7 +874,11 @@ impl Conn {
             5 => self.begin(&mut w),
             7 | 8 => {
                 if self.trancount == 0 {
-                    w.error(3902, 16, "The transaction request has no corresponding BEGIN TRANSACTION.");
+                    w.error(
+                        3902,
+                        16,
+                        "The transaction request has no corresponding BEGIN TRANSACTION.",
+                    );
                     w.done(0xFD, 0x02, None);
                     return Ok(w.0);
                 }
@@ -874,7 +947,10 @@ impl Conn {
         let count = stmts.len();
         for (i, st) in stmts.into_iter().enumerate() {
             let more = if i + 1 < count || rpc { 0x01 } else { 0 };
-            let is_write = matches!(st, sql::Stmt::Insert { .. } | sql::Stmt::Update { .. } | sql::Stmt::Delete { .. });
+            let is_write = matches!(
+                st,
+                sql::Stmt::Insert { .. } | sql::Stmt::Update { .. } | sql::Stmt::Delete { .. }
+            );
             if is_write {
                 if let Some(n) = self.s.faults.error_on_write.lock().unwrap().take() {
                     w.error(n, 14, &fault_message(n));
@@ -885,7 +961,11 @@ impl Conn {
             let mark = self.undo.len();
             let res = {
                 let mut db = self.s.db.lock().unwrap();
-                let cx = Ctx { params, trancount: self.trancount, now: chrono::Local::now().naive_local() };
+                let cx = Ctx {
+                    params,
+                    trancount: self.trancount,
+                    now: chrono::Local::now().naive_local(),
+                };
                 sql::run_stmt(&mut db, &self.s.opts.database, st, &cx, &mut self.undo)
             };
             match res {
@@ -920,7 +1000,15 @@ impl Conn {
                     // statement-level rollback; an open transaction stays open
                     let tail = self.undo.split_off(mark);
                     self.s.db.lock().unwrap().rollback(tail);
-                    w.error(n, if n == 2627 || n == 2628 || n == 515 { 14 } else { 16 }, &m);
+                    w.error(
+                        n,
+                        if n == 2627 || n == 2628 || n == 515 {
+                            14
+                        } else {
+                            16
+                        },
+                        &m,
+                    );
                     finish(&mut w, true);
                     return w.0;
                 }
@@ -943,7 +1031,10 @@ impl Conn {
         };
         let mut r = R { b: p, i: 0 };
         if r.u8()? != 0x81 {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "bulk load must start with COLMETADATA"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "bulk load must start with COLMETADATA",
+            ));
         }
         let n = r.u16()? as usize;
         let mut types = Vec::with_capacity(n);
@@ -954,7 +1045,11 @@ impl Conn {
             r.b_varchar()?;
         }
         if n != target.len() {
-            w.error(4819, 16, "Cannot bulk load. The number of columns does not match INSERT BULK.");
+            w.error(
+                4819,
+                16,
+                "Cannot bulk load. The number of columns does not match INSERT BULK.",
+            );
             w.done(0xFD, 0x02, None);
             return Ok(Some(w.0));
         }
@@ -984,7 +1079,12 @@ impl Conn {
                 0xFD => {
                     r.take(12)?;
                 }
-                t => return Err(io::Error::new(io::ErrorKind::InvalidData, format!("unexpected token 0x{t:02X} in bulk load"))),
+                t => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("unexpected token 0x{t:02X} in bulk load"),
+                    ))
+                }
             }
         }
         if let Some((num, m)) = failure {
@@ -1012,14 +1112,21 @@ fn fault_message(n: u32) -> String {
 fn all_headers_len(p: &[u8]) -> io::Result<usize> {
     let n = u32::from_le_bytes(p.get(0..4).ok_or_else(short)?.try_into().unwrap()) as usize;
     if n < 4 || n > p.len() {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "bad ALL_HEADERS"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "bad ALL_HEADERS",
+        ));
     }
     Ok(n)
 }
 
 fn batch_text(p: &[u8]) -> io::Result<String> {
     let skip = all_headers_len(p)?;
-    let u: Vec<u16> = p[skip..].chunks(2).filter(|c| c.len() == 2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    let u: Vec<u16> = p[skip..]
+        .chunks(2)
+        .filter(|c| c.len() == 2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
     Ok(String::from_utf16_lossy(&u))
 }
 
@@ -1031,12 +1138,18 @@ fn rpc(p: &[u8]) -> io::Result<(String, HashMap<String, Value>)> {
     if name_len == 0xFFFF {
         let id = r.u16()?;
         if id != 10 {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("RPC proc id {id} is not sp_executesql")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("RPC proc id {id} is not sp_executesql"),
+            ));
         }
     } else {
         let name = r.utf16(name_len as usize)?;
         if !name.eq_ignore_ascii_case("sp_executesql") {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("RPC {name} is not supported")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("RPC {name} is not supported"),
+            ));
         }
     }
     r.u16()?;
@@ -1052,7 +1165,11 @@ fn rpc(p: &[u8]) -> io::Result<(String, HashMap<String, Value>)> {
             0 => stmt = v.to_string(),
             1 => {}
             _ => {
-                let key = if name.is_empty() { format!("P{}", i - 1) } else { name.trim_start_matches('@').to_uppercase() };
+                let key = if name.is_empty() {
+                    format!("P{}", i - 1)
+                } else {
+                    name.trim_start_matches('@').to_uppercase()
+                };
                 params.insert(key, v);
             }
         }

@@ -50,7 +50,11 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, SqlError> {
             let mut v = String::new();
             loop {
                 match b.get(i) {
-                    None => return Err(err("Unclosed quotation mark after the character string.".into())),
+                    None => {
+                        return Err(err(
+                            "Unclosed quotation mark after the character string.".into()
+                        ))
+                    }
                     Some('\'') if b.get(i + 1) == Some(&'\'') => {
                         v.push('\'');
                         i += 2;
@@ -91,7 +95,11 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, SqlError> {
                 i += 1;
             }
             let name: String = b[st..i].iter().collect();
-            out.push(if global { Tok::Global(name.to_uppercase()) } else { Tok::Param(name.to_uppercase()) });
+            out.push(if global {
+                Tok::Global(name.to_uppercase())
+            } else {
+                Tok::Param(name.to_uppercase())
+            });
         } else if c.is_ascii_digit() {
             let st = i;
             while i < b.len() && (b[i].is_ascii_digit() || b[i] == '.') {
@@ -100,7 +108,9 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, SqlError> {
             out.push(Tok::Num(b[st..i].iter().collect()));
         } else if c.is_alphabetic() || c == '_' || c == '#' {
             let st = i;
-            while i < b.len() && (b[i].is_alphanumeric() || b[i] == '_' || b[i] == '#' || b[i] == '$') {
+            while i < b.len()
+                && (b[i].is_alphanumeric() || b[i] == '_' || b[i] == '#' || b[i] == '$')
+            {
                 i += 1;
             }
             out.push(Tok::Ident(b[st..i].iter().collect()));
@@ -174,12 +184,29 @@ pub struct Select {
 #[derive(Debug)]
 pub enum Stmt {
     Select(Select),
-    Insert { table: String, cols: Option<Vec<String>>, rows: Vec<Vec<Expr>> },
-    InsertBulk { table: String, cols: Vec<String> },
+    Insert {
+        table: String,
+        cols: Option<Vec<String>>,
+        rows: Vec<Vec<Expr>>,
+    },
+    InsertBulk {
+        table: String,
+        cols: Vec<String>,
+    },
     Create(Table),
-    Drop { table: String, if_exists: bool },
-    Delete { table: String, filter: Option<Expr> },
-    Update { table: String, sets: Vec<(String, Expr)>, filter: Option<Expr> },
+    Drop {
+        table: String,
+        if_exists: bool,
+    },
+    Delete {
+        table: String,
+        filter: Option<Expr>,
+    },
+    Update {
+        table: String,
+        sets: Vec<(String, Expr)>,
+        filter: Option<Expr>,
+    },
     Begin,
     Commit,
     Rollback,
@@ -197,8 +224,8 @@ fn is_kw(t: Option<&Tok>, k: &str) -> bool {
 }
 
 const STMT_START: &[&str] = &[
-    "SELECT", "INSERT", "CREATE", "DROP", "DELETE", "UPDATE", "BEGIN", "COMMIT", "ROLLBACK", "SET", "USE",
-    "IF", "SAVE",
+    "SELECT", "INSERT", "CREATE", "DROP", "DELETE", "UPDATE", "BEGIN", "COMMIT", "ROLLBACK", "SET",
+    "USE", "IF", "SAVE",
 ];
 
 impl P {
@@ -269,14 +296,19 @@ impl P {
         }
         let n = parts.len();
         if n >= 2 && parts[n - 2].eq_ignore_ascii_case("INFORMATION_SCHEMA") {
-            return Ok(format!("INFORMATION_SCHEMA.{}", parts[n - 1].to_uppercase()));
+            return Ok(format!(
+                "INFORMATION_SCHEMA.{}",
+                parts[n - 1].to_uppercase()
+            ));
         }
         Ok(parts.pop().unwrap_or_default())
     }
     fn number(&mut self) -> Result<i64, SqlError> {
         match self.peek() {
             Some(Tok::Num(s)) => {
-                let v = s.parse().map_err(|_| (102, format!("Incorrect syntax near '{s}'.")))?;
+                let v = s
+                    .parse()
+                    .map_err(|_| (102, format!("Incorrect syntax near '{s}'.")))?;
                 self.i += 1;
                 Ok(v)
             }
@@ -372,7 +404,11 @@ impl P {
         if self.eat_kw("DELETE") {
             self.eat_kw("FROM");
             let table = self.name()?;
-            let filter = if self.eat_kw("WHERE") { Some(self.expr()?) } else { None };
+            let filter = if self.eat_kw("WHERE") {
+                Some(self.expr()?)
+            } else {
+                None
+            };
             return Ok(Stmt::Delete { table, filter });
         }
         if self.eat_kw("UPDATE") {
@@ -387,8 +423,16 @@ impl P {
                     break;
                 }
             }
-            let filter = if self.eat_kw("WHERE") { Some(self.expr()?) } else { None };
-            return Ok(Stmt::Update { table, sets, filter });
+            let filter = if self.eat_kw("WHERE") {
+                Some(self.expr()?)
+            } else {
+                None
+            };
+            return Ok(Stmt::Update {
+                table,
+                sets,
+                filter,
+            });
         }
         if self.eat_kw("BEGIN") {
             if !(self.eat_kw("TRAN") || self.eat_kw("TRANSACTION")) {
@@ -445,7 +489,12 @@ impl P {
                     self.expect_sym(")")?;
                 }
                 let ty = SqlType::parse(&tname, &args).map_err(|m| (2715, m))?;
-                let mut col = Column { name: cname.clone(), ty, nullable: true, identity: false };
+                let mut col = Column {
+                    name: cname.clone(),
+                    ty,
+                    nullable: true,
+                    identity: false,
+                };
                 loop {
                     if self.eat_kw("NOT") {
                         self.expect_kw("NULL")?;
@@ -486,13 +535,22 @@ impl P {
                 let i = columns
                     .iter()
                     .position(|x| x.name.eq_ignore_ascii_case(&c))
-                    .ok_or_else(|| (1911, format!("Column name '{c}' does not exist in the target table.")))?;
+                    .ok_or_else(|| {
+                        (
+                            1911,
+                            format!("Column name '{c}' does not exist in the target table."),
+                        )
+                    })?;
                 if primary {
                     columns[i].nullable = false;
                 }
                 idx.push(i);
             }
-            us.push(Unique { name: n, primary, cols: idx });
+            us.push(Unique {
+                name: n,
+                primary,
+                cols: idx,
+            });
         }
         Ok(Stmt::Create(Table::new(&name, columns, us)))
     }
@@ -518,7 +576,8 @@ impl P {
             let _ = self.eat_kw("ASC") || self.eat_kw("DESC");
         }
         self.expect_sym(")")?;
-        let name = name.unwrap_or_else(|| format!("{}_{}", if primary { "PK" } else { "UQ" }, cols.join("_")));
+        let name = name
+            .unwrap_or_else(|| format!("{}_{}", if primary { "PK" } else { "UQ" }, cols.join("_")));
         out.push((name, primary, cols));
         Ok(())
     }
@@ -561,10 +620,8 @@ impl P {
         if self.eat_kw("FROM") {
             from = Some(self.name()?);
             // optional alias and table hints
-            if self.eat_kw("AS") {
-                self.ident()?;
-            } else if matches!(self.peek(), Some(Tok::Ident(s)) if !["WHERE", "GROUP", "ORDER", "WITH"].iter().any(|k| s.eq_ignore_ascii_case(k)) && !STMT_START.iter().any(|k| s.eq_ignore_ascii_case(k)))
-            {
+            let alias_follows = matches!(self.peek(), Some(Tok::Ident(s)) if !["WHERE", "GROUP", "ORDER", "WITH"].iter().any(|k| s.eq_ignore_ascii_case(k)) && !STMT_START.iter().any(|k| s.eq_ignore_ascii_case(k)));
+            if self.eat_kw("AS") || alias_follows {
                 self.ident()?;
             }
             if self.eat_kw("WITH") {
@@ -577,7 +634,11 @@ impl P {
                 }
             }
         }
-        let filter = if self.eat_kw("WHERE") { Some(self.expr()?) } else { None };
+        let filter = if self.eat_kw("WHERE") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
         let mut group = Vec::new();
         if self.eat_kw("GROUP") {
             self.expect_kw("BY")?;
@@ -603,7 +664,14 @@ impl P {
                 }
             }
         }
-        Ok(Select { top, items, from, filter, group, order })
+        Ok(Select {
+            top,
+            items,
+            from,
+            filter,
+            group,
+            order,
+        })
     }
 
     fn expr(&mut self) -> Result<Expr, SqlError> {
@@ -688,9 +756,13 @@ impl P {
             Some(Tok::Num(n)) => {
                 self.i += 1;
                 if n.contains('.') {
-                    Ok(Expr::Lit(Value::Dec(n.parse().map_err(|_| (102, format!("Incorrect syntax near '{n}'.")))?)))
+                    Ok(Expr::Lit(Value::Dec(n.parse().map_err(|_| {
+                        (102, format!("Incorrect syntax near '{n}'."))
+                    })?)))
                 } else {
-                    Ok(Expr::Lit(Value::Int(n.parse().map_err(|_| (102, format!("Incorrect syntax near '{n}'.")))?)))
+                    Ok(Expr::Lit(Value::Int(n.parse().map_err(|_| {
+                        (102, format!("Incorrect syntax near '{n}'."))
+                    })?)))
                 }
             }
             Some(Tok::Str(s)) => {
@@ -732,13 +804,21 @@ impl P {
                         self.expect_kw("THEN")?;
                         arms.push((c, self.expr()?));
                     }
-                    let els = if self.eat_kw("ELSE") { Some(Box::new(self.expr()?)) } else { None };
+                    let els = if self.eat_kw("ELSE") {
+                        Some(Box::new(self.expr()?))
+                    } else {
+                        None
+                    };
                     self.expect_kw("END")?;
                     return Ok(Expr::Case(arms, els));
                 }
                 if self.eat_sym("(") {
                     if ["COUNT", "SUM", "MIN", "MAX"].contains(&up.as_str()) {
-                        let arg = if self.eat_sym("*") { None } else { Some(Box::new(self.expr()?)) };
+                        let arg = if self.eat_sym("*") {
+                            None
+                        } else {
+                            Some(Box::new(self.expr()?))
+                        };
                         self.expect_sym(")")?;
                         return Ok(Expr::Agg(up, arg));
                     }
@@ -767,7 +847,10 @@ impl P {
 }
 
 pub fn parse(sql: &str) -> Result<Vec<Stmt>, SqlError> {
-    let mut p = P { t: tokenize(sql)?, i: 0 };
+    let mut p = P {
+        t: tokenize(sql)?,
+        i: 0,
+    };
     let mut out = Vec::new();
     loop {
         while p.eat_sym(";") {}
@@ -819,11 +902,20 @@ fn info_schema(db: &Db, database: &str) -> Table {
     let mut t = Table::new(
         "COLUMNS",
         cols.iter()
-            .map(|(n, ty)| Column { name: n.to_string(), ty: ty.clone(), nullable: true, identity: false })
+            .map(|(n, ty)| Column {
+                name: n.to_string(),
+                ty: ty.clone(),
+                nullable: true,
+                identity: false,
+            })
             .collect(),
         vec![],
     );
-    let mut names: Vec<&Table> = db.tables.values().filter(|t| !t.name.starts_with('#')).collect();
+    let mut names: Vec<&Table> = db
+        .tables
+        .values()
+        .filter(|t| !t.name.starts_with('#'))
+        .collect();
     names.sort_by(|a, b| a.name.cmp(&b.name));
     let mut id = 0;
     for tb in names {
@@ -863,10 +955,15 @@ impl Expr {
     fn has_agg(&self) -> bool {
         match self {
             Expr::Agg(..) => true,
-            Expr::Cmp(a, _, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::Like(a, b) => a.has_agg() || b.has_agg(),
+            Expr::Cmp(a, _, b) | Expr::And(a, b) | Expr::Or(a, b) | Expr::Like(a, b) => {
+                a.has_agg() || b.has_agg()
+            }
             Expr::Not(a) | Expr::IsNull(a, _) | Expr::Neg(a) => a.has_agg(),
             Expr::Func(_, args) => args.iter().any(|a| a.has_agg()),
-            Expr::Case(arms, e) => arms.iter().any(|(a, b)| a.has_agg() || b.has_agg()) || e.as_ref().is_some_and(|e| e.has_agg()),
+            Expr::Case(arms, e) => {
+                arms.iter().any(|(a, b)| a.has_agg() || b.has_agg())
+                    || e.as_ref().is_some_and(|e| e.has_agg())
+            }
             _ => false,
         }
     }
@@ -877,7 +974,12 @@ impl Expr {
             Expr::InSelect(l, s) => {
                 l.prepare(db, database, cx)?;
                 let rs = run_select(db, database, s, cx)?;
-                let set: HashSet<Value> = rs.rows.into_iter().filter_map(|r| r.into_iter().next()).map(norm).collect();
+                let set: HashSet<Value> = rs
+                    .rows
+                    .into_iter()
+                    .filter_map(|r| r.into_iter().next())
+                    .map(norm)
+                    .collect();
                 let l = std::mem::replace(l, Box::new(Expr::Lit(Value::Null)));
                 *self = Expr::InSet(l, set);
             }
@@ -885,7 +987,9 @@ impl Expr {
                 a.prepare(db, database, cx)?;
                 b.prepare(db, database, cx)?;
             }
-            Expr::Not(a) | Expr::IsNull(a, _) | Expr::Neg(a) | Expr::InSet(a, _) => a.prepare(db, database, cx)?,
+            Expr::Not(a) | Expr::IsNull(a, _) | Expr::Neg(a) | Expr::InSet(a, _) => {
+                a.prepare(db, database, cx)?
+            }
             Expr::In(a, list) => {
                 a.prepare(db, database, cx)?;
                 for e in list {
@@ -925,7 +1029,10 @@ fn truth(v: &Value) -> bool {
 }
 
 fn like(s: &str, pat: &str) -> bool {
-    let (s, p): (Vec<char>, Vec<char>) = (s.to_lowercase().chars().collect(), pat.to_lowercase().chars().collect());
+    let (s, p): (Vec<char>, Vec<char>) = (
+        s.to_lowercase().chars().collect(),
+        pat.to_lowercase().chars().collect(),
+    );
     fn go(s: &[char], p: &[char]) -> bool {
         match p.first() {
             None => s.is_empty(),
@@ -937,7 +1044,13 @@ fn like(s: &str, pat: &str) -> bool {
     go(&s, &p)
 }
 
-fn eval(e: &Expr, t: Option<&Table>, row: Option<&Row>, group: &[&Row], cx: &Ctx) -> Result<Value, SqlError> {
+fn eval(
+    e: &Expr,
+    t: Option<&Table>,
+    row: Option<&Row>,
+    group: &[&Row],
+    cx: &Ctx,
+) -> Result<Value, SqlError> {
     let b = |x: bool| Value::Bit(x);
     Ok(match e {
         Expr::Lit(v) => v.clone(),
@@ -954,7 +1067,9 @@ fn eval(e: &Expr, t: Option<&Table>, row: Option<&Row>, group: &[&Row], cx: &Ctx
         },
         Expr::Col(c) => {
             let t = t.ok_or_else(|| (207, format!("Invalid column name '{c}'.")))?;
-            let i = t.col(c).ok_or_else(|| (207, format!("Invalid column name '{c}'.")))?;
+            let i = t
+                .col(c)
+                .ok_or_else(|| (207, format!("Invalid column name '{c}'.")))?;
             match row {
                 Some(r) => r[i].clone(),
                 None => Value::Null,
@@ -975,14 +1090,20 @@ fn eval(e: &Expr, t: Option<&Table>, row: Option<&Row>, group: &[&Row], cx: &Ctx
                 }),
             }
         }
-        Expr::And(a, c) => b(truth(&eval(a, t, row, group, cx)?) && truth(&eval(c, t, row, group, cx)?)),
-        Expr::Or(a, c) => b(truth(&eval(a, t, row, group, cx)?) || truth(&eval(c, t, row, group, cx)?)),
+        Expr::And(a, c) => {
+            b(truth(&eval(a, t, row, group, cx)?) && truth(&eval(c, t, row, group, cx)?))
+        }
+        Expr::Or(a, c) => {
+            b(truth(&eval(a, t, row, group, cx)?) || truth(&eval(c, t, row, group, cx)?))
+        }
         Expr::Not(a) => b(!truth(&eval(a, t, row, group, cx)?)),
         Expr::In(a, list) => {
             let x = eval(a, t, row, group, cx)?;
             let mut hit = false;
             for l in list {
-                if x.compare(&eval(l, t, row, group, cx)?).is_some_and(|o| o.is_eq()) {
+                if x.compare(&eval(l, t, row, group, cx)?)
+                    .is_some_and(|o| o.is_eq())
+                {
                     hit = true;
                     break;
                 }
@@ -1034,12 +1155,24 @@ fn eval(e: &Expr, t: Option<&Table>, row: Option<&Row>, group: &[&Row], cx: &Ctx
                     }
                 }
                 ("+" | "-", [x, y]) => match (x, y) {
-                    (Value::Int(a), Value::Int(c)) => Value::Int(if f == "+" { a + c } else { a - c }),
+                    (Value::Int(a), Value::Int(c)) => {
+                        Value::Int(if f == "+" { a + c } else { a - c })
+                    }
                     (Value::Str(a), Value::Str(c)) if f == "+" => Value::Str(format!("{a}{c}")),
                     (Value::Null, _) | (_, Value::Null) => Value::Null,
-                    _ => return Err((8117, format!("Operand data type is invalid for the {f} operator."))),
+                    _ => {
+                        return Err((
+                            8117,
+                            format!("Operand data type is invalid for the {f} operator."),
+                        ))
+                    }
                 },
-                _ => return Err((195, format!("'{f}' is not a recognized built-in function name."))),
+                _ => {
+                    return Err((
+                        195,
+                        format!("'{f}' is not a recognized built-in function name."),
+                    ))
+                }
             }
         }
         Expr::Agg(f, arg) => {
@@ -1060,12 +1193,31 @@ fn eval(e: &Expr, t: Option<&Table>, row: Option<&Row>, group: &[&Row], cx: &Ctx
                 "SUM" => {
                     if vals.is_empty() {
                         Value::Null
-                    } else if vals.iter().all(|v| matches!(v, Value::Int(_) | Value::Bit(_))) {
-                        Value::Int(vals.iter().map(|v| if let Value::Int(i) = v { *i } else { truth(v) as i64 }).sum())
+                    } else if vals
+                        .iter()
+                        .all(|v| matches!(v, Value::Int(_) | Value::Bit(_)))
+                    {
+                        Value::Int(
+                            vals.iter()
+                                .map(|v| {
+                                    if let Value::Int(i) = v {
+                                        *i
+                                    } else {
+                                        truth(v) as i64
+                                    }
+                                })
+                                .sum(),
+                        )
                     } else {
                         let mut s = Decimal::ZERO;
                         for v in &vals {
-                            s += v.clone().coerce(&SqlType::Decimal(38, 4), "SUM").map_err(|e| (8117, e.1))?.to_string().parse::<Decimal>().unwrap_or_default();
+                            s += v
+                                .clone()
+                                .coerce(&SqlType::Decimal(38, 4), "SUM")
+                                .map_err(|e| (8117, e.1))?
+                                .to_string()
+                                .parse::<Decimal>()
+                                .unwrap_or_default();
                         }
                         Value::Dec(s)
                     }
@@ -1201,11 +1353,11 @@ pub fn run_select(db: &Db, database: &str, s: &Select, cx: &Ctx) -> Result<Resul
             let first = g.first().copied();
             let mut vals = Vec::new();
             for (e, _) in &items {
-                vals.push(eval(e, table, first.and_then(|r| row_of(r)), g, cx)?);
+                vals.push(eval(e, table, first.and_then(&row_of), g, cx)?);
             }
             let mut keys = Vec::new();
             for (e, _) in &s.order {
-                keys.push(eval(e, table, first.and_then(|r| row_of(r)), g, cx)?);
+                keys.push(eval(e, table, first.and_then(&row_of), g, cx)?);
             }
             out.push((vals, keys));
         }
@@ -1267,7 +1419,10 @@ pub enum Outcome {
     Commit,
     Rollback,
     /// `INSERT BULK`: the wire layer now expects a bulk-load message for these columns.
-    Bulk { table: String, cols: Vec<usize> },
+    Bulk {
+        table: String,
+        cols: Vec<usize>,
+    },
 }
 
 pub fn run_stmt(
@@ -1302,7 +1457,10 @@ pub fn run_stmt(
             let t = db.table(&table)?;
             let mut idx = Vec::new();
             for c in cols {
-                idx.push(t.col(&c).ok_or_else(|| (207, format!("Invalid column name '{c}'.")))?);
+                idx.push(
+                    t.col(&c)
+                        .ok_or_else(|| (207, format!("Invalid column name '{c}'.")))?,
+                );
             }
             Ok(Outcome::Bulk { table, cols: idx })
         }
@@ -1312,11 +1470,16 @@ pub fn run_stmt(
                 Some(cs) => {
                     let mut v = Vec::new();
                     for c in cs {
-                        v.push(t.col(&c).ok_or_else(|| (207, format!("Invalid column name '{c}'.")))?);
+                        v.push(
+                            t.col(&c)
+                                .ok_or_else(|| (207, format!("Invalid column name '{c}'.")))?,
+                        );
                     }
                     v
                 }
-                None => (0..t.columns.len()).filter(|&i| !t.columns[i].identity).collect(),
+                None => (0..t.columns.len())
+                    .filter(|&i| !t.columns[i].identity)
+                    .collect(),
             };
             let mut n = 0;
             for r in rows {
@@ -1348,7 +1511,11 @@ pub fn run_stmt(
             };
             Ok(Outcome::Count(db.delete_where(&table, &keep, undo)?))
         }
-        Stmt::Update { table, mut sets, mut filter } => {
+        Stmt::Update {
+            table,
+            mut sets,
+            mut filter,
+        } => {
             if let Some(f) = filter.as_mut() {
                 f.prepare(db, database, cx)?;
             }
@@ -1358,7 +1525,10 @@ pub fn run_stmt(
             let t = db.table(&table)?.clone_shape();
             let mut idx = Vec::new();
             for (c, _) in &sets {
-                idx.push(t.col(c).ok_or_else(|| (207, format!("Invalid column name '{c}'.")))?);
+                idx.push(
+                    t.col(c)
+                        .ok_or_else(|| (207, format!("Invalid column name '{c}'.")))?,
+                );
             }
             let f = |r: &Row| -> Result<Option<Row>, SqlError> {
                 let hit = match &filter {

@@ -62,7 +62,11 @@ impl SqlType {
             "datetime" | "datetime2" | "smalldatetime" => SqlType::DateTime,
             "decimal" | "numeric" => SqlType::Decimal(n(0, 18) as u8, n(1, 0) as u8),
             "money" => SqlType::Decimal(19, 4),
-            other => return Err(format!("Column, parameter, or variable: cannot find data type {other}.")),
+            other => {
+                return Err(format!(
+                    "Column, parameter, or variable: cannot find data type {other}."
+                ))
+            }
         })
     }
 }
@@ -153,7 +157,9 @@ impl Value {
                 Value::Dec(d)
             }
             SqlType::Date => Value::Date(self.as_datetime().ok_or_else(|| conv("date"))?.date()),
-            SqlType::DateTime => Value::DateTime(self.as_datetime().ok_or_else(|| conv("datetime"))?),
+            SqlType::DateTime => {
+                Value::DateTime(self.as_datetime().ok_or_else(|| conv("datetime"))?)
+            }
             SqlType::VarChar(n) | SqlType::NVarChar(n) => {
                 let s = self.to_string();
                 if *n != 0 && s.chars().count() > *n as usize {
@@ -173,7 +179,12 @@ impl Value {
 
 pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
     let s = s.trim();
-    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y%m%d %H:%M:%S"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y%m%d %H:%M:%S",
+    ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(s, f) {
             return Some(d);
         }
@@ -228,7 +239,9 @@ impl Table {
     }
 
     pub fn col(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     fn key(&self, u: usize, row: &Row) -> Vec<Value> {
@@ -243,7 +256,8 @@ impl Table {
     }
 
     fn rebuild_index(&mut self) {
-        let mut index: Vec<HashMap<Vec<Value>, u64>> = self.uniques.iter().map(|_| HashMap::new()).collect();
+        let mut index: Vec<HashMap<Vec<Value>, u64>> =
+            self.uniques.iter().map(|_| HashMap::new()).collect();
         for (id, row) in &self.rows {
             for (u, idx) in index.iter_mut().enumerate() {
                 idx.insert(self.key(u, row), *id);
@@ -287,14 +301,25 @@ impl Db {
     pub fn create(&mut self, t: Table, undo: &mut Vec<Undo>) -> Result<(), SqlError> {
         let key = t.name.to_lowercase();
         if self.tables.contains_key(&key) {
-            return Err((2714, format!("There is already an object named '{}' in the database.", t.name)));
+            return Err((
+                2714,
+                format!(
+                    "There is already an object named '{}' in the database.",
+                    t.name
+                ),
+            ));
         }
         undo.push(Undo::Create(key.clone()));
         self.tables.insert(key, t);
         Ok(())
     }
 
-    pub fn drop_table(&mut self, name: &str, if_exists: bool, undo: &mut Vec<Undo>) -> Result<(), SqlError> {
+    pub fn drop_table(
+        &mut self,
+        name: &str,
+        if_exists: bool,
+        undo: &mut Vec<Undo>,
+    ) -> Result<(), SqlError> {
         match self.tables.remove(&name.to_lowercase()) {
             Some(t) => {
                 undo.push(Undo::Drop(t));
@@ -341,7 +366,7 @@ impl Db {
                 let un = &t.uniques[u];
                 let vals: Vec<String> = un.cols.iter().map(|&c| row[c].to_string()).collect();
                 return Err((
-                    if un.primary { 2627 } else { 2627 },
+                    2627,
                     format!(
                         "Violation of {} constraint '{}'. Cannot insert duplicate key in object 'dbo.{}'. The duplicate key value is ({}).",
                         if un.primary { "PRIMARY KEY" } else { "UNIQUE KEY" },
