@@ -112,6 +112,7 @@ fn tiberius_config(s: &ConnSettings) -> Result<Config, LedgerError> {
     }
     c.database(&s.database);
     c.application_name(&s.app_name);
+    c.packet_size(s.packet_size);
     c.encryption(match s.encrypt {
         Encrypt::Required => EncryptionLevel::Required,
         Encrypt::LoginOnly => EncryptionLevel::Off,

@@ -48,6 +48,9 @@ pub struct ConnSettings {
     pub connect_timeout: Duration,
     pub command_timeout: Duration,
     pub app_name: String,
+    /// TDS packet size asked of the server (512..=32767); bigger packets carry a bulk load in
+    /// fewer writes.
+    pub packet_size: u32,
 }
 
 impl ConnSettings {
@@ -172,6 +175,7 @@ pub fn parse(s: &str) -> Result<ConnSettings, UrlError> {
     let mut connect_timeout = Duration::from_secs(15);
     let mut command_timeout = Duration::from_secs(30);
     let mut app_name = "konter".to_string();
+    let mut packet_size = 16384;
     for (k, v) in split_pairs(s)? {
         match k.as_str() {
             "server" | "data source" | "address" | "addr" | "network address" => server = Some(v),
@@ -197,6 +201,18 @@ pub fn parse(s: &str) -> Result<ConnSettings, UrlError> {
             }
             "command timeout" => command_timeout = seconds(&k, &v)?,
             "application name" | "app" => app_name = v,
+            "packet size" => {
+                packet_size = v
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (512..=32767).contains(n))
+                    .ok_or_else(|| {
+                        UrlError(format!(
+                            "Packet Size={v} must be a number from 512 to 32767"
+                        ))
+                    })?
+            }
             "multipleactiveresultsets" | "persist security info" | "pooling" | "workstation id" => {
             }
             other => {
@@ -244,6 +260,7 @@ pub fn parse(s: &str) -> Result<ConnSettings, UrlError> {
         connect_timeout,
         command_timeout,
         app_name,
+        packet_size,
     })
 }
 

@@ -360,9 +360,9 @@ impl Db {
                 ));
             }
         }
-        for u in 0..t.uniques.len() {
-            let key = t.key(u, &row);
-            if t.index[u].contains_key(&key) {
+        let keys: Vec<Vec<Value>> = (0..t.uniques.len()).map(|u| t.key(u, &row)).collect();
+        for (u, key) in keys.iter().enumerate() {
+            if t.index[u].contains_key(key) {
                 let un = &t.uniques[u];
                 let vals: Vec<String> = un.cols.iter().map(|&c| row[c].to_string()).collect();
                 return Err((
@@ -377,8 +377,7 @@ impl Db {
                 ));
             }
         }
-        for u in 0..t.uniques.len() {
-            let key = t.key(u, &row);
+        for (u, key) in keys.into_iter().enumerate() {
             t.index[u].insert(key, id);
         }
         t.rows.push((id, row));
