@@ -85,7 +85,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Init { demo }) => Err(Box::new(UserError(format!(
             "init (demo={demo}) is being written"
         )))),
-        None => Err(Box::new(UserError("the TUI is being written".into()))),
+        None => crate::tui::start(ctx.config.clone()),
     };
     match result {
         Ok(code) => code,

@@ -6,3 +6,4 @@ pub mod config;
 pub mod i18n;
 pub mod logging;
 pub mod store;
+pub mod tui;
