@@ -44,12 +44,14 @@ pub use action::Action;
 pub use term::run_tui;
 
 /// Starts the TUI from synchronous code (the CLI): builds the tokio runtime and runs
-/// [`run_tui`] on the given config. `konter demo` calls this after `init --demo`.
+/// [`run_tui`] on the given config, with `today` as the date the rules check against
+/// (`--today`). `konter demo` calls this after `init --demo`.
 pub fn start(
     config: crate::config::Config,
+    today: chrono::NaiveDate,
 ) -> Result<i32, Box<dyn std::error::Error + Send + Sync>> {
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(run_tui(config))
+    rt.block_on(run_tui(config, today))
         .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { format!("{e:#}").into() })?;
     Ok(0)
 }

@@ -57,8 +57,9 @@ fn install_hooks() -> Result<()> {
     Ok(())
 }
 
-/// Starts the TUI on the configured store and runs it until the user quits.
-pub async fn run_tui(config: Config) -> Result<()> {
+/// Starts the TUI on the configured store and runs it until the user quits. `today` is the
+/// date the intake rules check expiry against (normally the real date; `--today` moves it).
+pub async fn run_tui(config: Config, today: chrono::NaiveDate) -> Result<()> {
     let data_dir = config.data_dir();
     let _log_guard = crate::logging::init(&data_dir)
         .wrap_err_with(|| format!("cannot write logs under {}", data_dir.display()))?;
@@ -74,7 +75,7 @@ pub async fn run_tui(config: Config) -> Result<()> {
     }
     let terminal = Terminal::new(CrosstermBackend::new(stdout()));
     let result = match terminal {
-        Ok(t) => event_loop(t, config, db).await,
+        Ok(t) => event_loop(t, config, db, today).await,
         Err(e) => Err(e.into()),
     };
     restore_terminal();
@@ -82,11 +83,17 @@ pub async fn run_tui(config: Config) -> Result<()> {
     result
 }
 
-async fn event_loop(mut terminal: Term, config: Config, db: Db) -> Result<()> {
+async fn event_loop(
+    mut terminal: Term,
+    config: Config,
+    db: Db,
+    today: chrono::NaiveDate,
+) -> Result<()> {
     let (tx, mut rx) = unbounded_channel();
     let max_fps = config.ui.max_fps.clamp(1, 120);
     let frame = Duration::from_millis(1000 / u64::from(max_fps));
-    let clock: Clock = Arc::new(|| chrono::Local::now().naive_local());
+    // `--today` moves the date the rules see; the time of day stays the real one.
+    let clock: Clock = Arc::new(move || today.and_time(chrono::Local::now().time()));
     let config = Arc::new(config);
     let mut app = App::new(
         config.clone(),

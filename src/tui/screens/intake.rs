@@ -4,6 +4,7 @@
 //! only the visible window, and filters keep an index list, so scrolling never touches SQLite.
 //! Edits, drops and the confirm go through the store in jobs and come back as messages.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::config::Config;
+use crate::domain::voucher::ProductRule;
 use crate::i18n::Lang;
 use crate::tui::action::{Action, Confirm, Level};
 use crate::tui::keys::{Binding, Key};
@@ -116,8 +118,11 @@ pub enum IntakeMsg {
     // ---- job results
     Loaded(Arc<BatchView>),
     BatchList(Arc<Vec<BatchSummary>>),
-    Products(Arc<Vec<String>>),
-    RowSaved(Box<RowView>),
+    Products(Arc<Vec<ProductRule>>),
+    /// After an edit was saved and the batch reloaded: tell how the line stands now.
+    RowSaved {
+        line: i64,
+    },
     RowDropped {
         line: i64,
         dropped: bool,
@@ -136,6 +141,8 @@ pub enum IntakeMsg {
         rejected: u64,
     },
     ImportFailed(String),
+    /// The first visit found no batch with lines waiting.
+    NothingOpen,
 }
 
 enum Mode {
@@ -168,6 +175,8 @@ struct FormState {
     problems: [Option<String>; 4],
     /// The duplicate check for the current (product, code, serial), once it answered.
     dup: Option<((String, String, String), Option<String>)>,
+    /// Some field is still empty (not an error while typing; Enter refuses it).
+    incomplete: bool,
     batch: Option<i64>,
     added: u32,
 }
@@ -183,8 +192,10 @@ pub struct IntakeScreen {
     mode: Mode,
     undo: Vec<i64>,
     products: Arc<Vec<String>>,
+    rules: Arc<HashMap<String, ProductRule>>,
     loading: Option<String>,
     inserting: Option<i64>,
+    opened_latest: bool,
 }
 
 impl IntakeScreen {
@@ -199,8 +210,10 @@ impl IntakeScreen {
             mode: Mode::Table,
             undo: Vec::new(),
             products: Arc::new(Vec::new()),
+            rules: Arc::new(HashMap::new()),
             loading: None,
             inserting: None,
+            opened_latest: false,
         }
     }
 
@@ -275,19 +288,13 @@ impl IntakeScreen {
         b.rows.get(i as usize)
     }
 
-    fn row_mut(&mut self, line: i64) -> Option<&mut RowView> {
-        let b = self.batch.as_mut()?;
-        // Lines are stored in order, so a binary search finds them in a 100k batch.
-        let i = b.rows.binary_search_by_key(&line, |r| r.line).ok()?;
-        b.rows.get_mut(i)
-    }
-
     fn load_batch(&mut self, ctx: &mut ScreenCtx, id: i64) {
         let Some(db) = ctx.db.cloned() else { return };
         self.loading = Some(format!("batch #{id}"));
         let label = format!("{} #{id}", ctx.lang.t("muat batch", "load batch"));
+        let lang = ctx.lang;
         ctx.jobs.spawn_blocking(label, move |p| {
-            io::load_batch(&db, id, p).map(|b| Action::Intake(IntakeMsg::Loaded(Arc::new(b))))
+            io::load_batch(&db, id, lang, p).map(|b| Action::Intake(IntakeMsg::Loaded(Arc::new(b))))
         });
     }
 
@@ -295,7 +302,7 @@ impl IntakeScreen {
         let Some(db) = ctx.db.cloned() else { return };
         ctx.jobs
             .spawn_blocking(ctx.lang.t("muat produk", "load products"), move |_| {
-                io::product_codes(&db).map(|v| Action::Intake(IntakeMsg::Products(Arc::new(v))))
+                io::product_rules(&db).map(|v| Action::Intake(IntakeMsg::Products(Arc::new(v))))
             });
     }
 
@@ -365,8 +372,8 @@ impl IntakeScreen {
         self.loading = Some(name.clone());
         ctx.jobs
             .spawn_blocking(format!("{} {name}", lang.t("baca", "read")), move |p| {
-                match io::import_file(&db, &path, product.as_deref(), &user, today, p) {
-                    Ok(id) => io::load_batch(&db, id, p)
+                match io::import_file(&db, &path, product.as_deref(), &user, today, lang, p) {
+                    Ok(id) => io::load_batch(&db, id, lang, p)
                         .map(|b| Action::Intake(IntakeMsg::Loaded(Arc::new(b)))),
                     Err(e) => Ok(Action::Intake(IntakeMsg::ImportFailed(e))),
                 }
@@ -379,11 +386,17 @@ impl IntakeScreen {
             return;
         };
         let values: [String; 4] = std::array::from_fn(|i| form.fields[i].value().to_string());
-        form.problems = io::validate_fields(&self.products, &values, ctx.now.date(), ctx.lang);
-        // The duplicate check needs the store: ask once the code and serial look complete.
+        let today = ctx.now.date();
+        form.incomplete = io::is_missing_only(&self.rules, &values, today);
+        form.problems = if form.incomplete {
+            Default::default()
+        } else {
+            io::validate_fields(&self.rules, &values, today, ctx.lang)
+        };
+        // The duplicate check needs the store: ask once the other rules pass.
         let key = io::form_key(&values);
-        let complete = form.problems[1].is_none() && form.problems[2].is_none();
-        if complete && !key.1.is_empty() && !key.2.is_empty() {
+        let clean = !form.incomplete && form.problems.iter().all(Option::is_none);
+        if clean {
             if form.dup.as_ref().map(|(k, _)| k) != Some(&key) {
                 form.dup = None;
                 if let Some(db) = ctx.db.cloned() {
@@ -391,7 +404,7 @@ impl IntakeScreen {
                     let batch = form.batch;
                     ctx.jobs
                         .spawn_blocking(lang.t("cek duplikat", "check duplicate"), move |_| {
-                            let problem = io::duplicate_problem(&db, &key, batch, lang)?;
+                            let problem = io::duplicate_problem(&db, &values, batch, today, lang)?;
                             Ok(Action::Intake(IntakeMsg::FormChecked { key, problem }))
                         });
                 }
@@ -407,6 +420,18 @@ impl IntakeScreen {
             return vec![];
         };
         let values: [String; 4] = std::array::from_fn(|i| form.fields[i].value().to_string());
+        if form.incomplete {
+            if let Some(i) = values.iter().position(|v| v.trim().is_empty()) {
+                form.focus = i;
+            }
+            return vec![Action::notify(
+                Level::Warn,
+                lang.t(
+                    "Isi semua kolom: produk, kode, serial dan kadaluarsa.",
+                    "Fill in every field: product, code, serial and expiry.",
+                ),
+            )];
+        }
         if let Some((i, p)) = form
             .problems
             .iter()
@@ -453,13 +478,30 @@ impl IntakeScreen {
         };
         let line = *line;
         let values: [String; 4] = std::array::from_fn(|i| fields[i].value().to_string());
+        let Some(old) = self.batch.as_ref().and_then(|b| {
+            b.rows.iter().find(|r| r.line == line).map(|r| {
+                [
+                    r.product.clone(),
+                    r.code.clone(),
+                    r.serial.clone(),
+                    r.expiry.clone(),
+                ]
+            })
+        }) else {
+            return vec![];
+        };
         let today = ctx.now.date();
+        let lang = ctx.lang;
         self.mode = Mode::Table;
         ctx.jobs.spawn_blocking(
-            format!("{} {line}", ctx.lang.t("ubah baris", "edit line")),
-            move |_| {
-                let row = io::edit_row(&db, batch, line, &values, today)?;
-                Ok(Action::Intake(IntakeMsg::RowSaved(Box::new(row))))
+            format!("{} {line}", lang.t("ubah baris", "edit line")),
+            move |p| {
+                io::edit_row(&db, batch, line, &old, &values, today)?;
+                let b = io::load_batch(&db, batch, lang, p)?;
+                Ok(Action::Batch(vec![
+                    Action::Intake(IntakeMsg::Loaded(Arc::new(b))),
+                    Action::Intake(IntakeMsg::RowSaved { line }),
+                ]))
             },
         );
         vec![]
@@ -469,13 +511,22 @@ impl IntakeScreen {
         let (Some(batch), Some(db)) = (self.batch.as_ref().map(|b| b.id), ctx.db.cloned()) else {
             return;
         };
-        ctx.jobs.spawn_blocking(
-            format!("{} {line}", ctx.lang.t("hapus baris", "drop line")),
-            move |_| {
-                io::set_dropped(&db, batch, line, dropped)?;
-                Ok(Action::Intake(IntakeMsg::RowDropped { line, dropped }))
-            },
-        );
+        let today = ctx.now.date();
+        let lang = ctx.lang;
+        let label = if dropped {
+            lang.t("hapus baris", "drop line")
+        } else {
+            lang.t("kembalikan baris", "restore line")
+        };
+        ctx.jobs
+            .spawn_blocking(format!("{label} {line}"), move |p| {
+                io::set_dropped(&db, batch, line, dropped, today)?;
+                let b = io::load_batch(&db, batch, lang, p)?;
+                Ok(Action::Batch(vec![
+                    Action::Intake(IntakeMsg::Loaded(Arc::new(b))),
+                    Action::Intake(IntakeMsg::RowDropped { line, dropped }),
+                ]))
+            });
     }
 
     fn ask_confirm(&self, ctx: &ScreenCtx) -> Vec<Action> {
@@ -508,11 +559,16 @@ impl IntakeScreen {
                 ),
             )];
         }
-        let target = if ctx.config.otomax.url.trim().is_empty() {
-            lang.t("stok (ledger lokal)", "stock (local ledger)")
-        } else {
-            "OtoMaX"
-        };
+        if !ctx.config.otomax.url.trim().is_empty() {
+            return vec![Action::notify(
+                Level::Error,
+                lang.t(
+                    "Memasukkan ke SQL Server OtoMaX belum tersedia di layar ini. Kosongkan otomax.url di config untuk memakai ledger lokal.",
+                    "Inserting into OtoMaX's SQL Server is not available on this screen yet. Empty otomax.url in the config to use the local ledger.",
+                ),
+            )];
+        }
+        let target = lang.t("stok (ledger lokal)", "stock (local ledger)");
         let body = match lang {
             Lang::Id => format!(
                 "Masukkan {ready} voucher ke {target}? {errors} baris salah tetap di staging."
@@ -527,17 +583,6 @@ impl IntakeScreen {
             yes: lang.t("Masukkan", "Insert").into(),
             action: Action::Intake(IntakeMsg::Insert(b.id)),
         }))]
-    }
-
-    fn mode_name(&self) -> &'static str {
-        match self.mode {
-            Mode::Table => "table",
-            Mode::Prompt { .. } => "prompt",
-            Mode::Search { .. } => "search",
-            Mode::Edit { .. } => "edit",
-            Mode::Form(_) => "form",
-            Mode::Batches { .. } => "batches",
-        }
     }
 }
 
@@ -565,7 +610,7 @@ fn status_word(r: &RowView, lang: Lang) -> String {
         (3, _) => lang.t("masuk", "inserted").into(),
         (2, _) => lang.t("ditolak", "rejected").into(),
         (1, _) => lang.t("antri", "queued").into(),
-        (_, Some(e)) => io::kind_label(&e.kind, lang),
+        (_, Some(e)) => e.kind.clone(),
         _ => "ok".into(),
     }
 }
@@ -633,6 +678,18 @@ impl Screen for IntakeScreen {
             ]
         };
         match &self.mode {
+            Mode::Table if self.batch.is_none() => vec![
+                b(Key::ch('a'), ("tambah file", "add file"), M::OpenFile).help(
+                    "pilih file CSV/TXT untuk diimpor",
+                    "choose a CSV/TXT file to import",
+                ),
+                b(Key::ch('f'), ("form", "form"), M::Form)
+                    .help("ketik voucher satu per satu", "type vouchers one by one"),
+                b(Key::ch('b'), ("batch", "batches"), M::Batches).help(
+                    "daftar batch sebelumnya, buka lagi",
+                    "earlier batches, reopen one",
+                ),
+            ],
             Mode::Table => {
                 let mut v = vec![
                     b(enter, ("ubah", "edit"), M::Edit).help(
@@ -771,8 +828,29 @@ impl Screen for IntakeScreen {
         if self.products.is_empty() {
             self.load_products(ctx);
         }
-        if let Some(id) = self.batch.as_ref().map(|b| b.id) {
-            self.load_batch(ctx, id);
+        match self.batch.as_ref().map(|b| b.id) {
+            Some(id) => self.load_batch(ctx, id),
+            None if !self.opened_latest => {
+                // First visit: reopen the newest batch that still has lines waiting, so work
+                // left from yesterday (or the demo's batch) is right there.
+                self.opened_latest = true;
+                if let Some(db) = ctx.db.cloned() {
+                    let lang = ctx.lang;
+                    self.loading = Some(lang.t("batch terakhir", "latest batch").into());
+                    ctx.jobs
+                        .spawn_blocking(lang.t("buka batch", "open batch"), move |p| {
+                            let open = io::list_batches(&db)?
+                                .into_iter()
+                                .find(|b| b.inserted < b.rows);
+                            match open {
+                                Some(b) => io::load_batch(&db, b.id, lang, p)
+                                    .map(|b| Action::Intake(IntakeMsg::Loaded(Arc::new(b)))),
+                                None => Ok(Action::Intake(IntakeMsg::NothingOpen)),
+                            }
+                        });
+                }
+            }
+            None => {}
         }
         vec![]
     }
@@ -889,6 +967,7 @@ impl Screen for IntakeScreen {
                     focus: 1,
                     problems: Default::default(),
                     dup: None,
+                    incomplete: true,
                     batch,
                     added: 0,
                 }));
@@ -1004,7 +1083,7 @@ impl Screen for IntakeScreen {
                 ctx.jobs.spawn_blocking(
                     format!("{} #{id}", lang.t("masukkan", "insert")),
                     move |p| {
-                        let (inserted, rejected) = io::insert_batch(&db, id, &user, p)?;
+                        let (inserted, rejected) = io::insert_batch(&db, id, &user, lang, p)?;
                         Ok(Action::Intake(IntakeMsg::Inserted {
                             batch: id,
                             inserted,
@@ -1040,23 +1119,27 @@ impl Screen for IntakeScreen {
                 };
             }
             IntakeMsg::Products(p) => {
-                self.products = p.clone();
+                self.products = Arc::new(p.iter().map(|r| r.code.clone()).collect());
+                self.rules = Arc::new(p.iter().map(|r| (r.code.clone(), r.clone())).collect());
                 if let Mode::Form(f) = &mut self.mode {
                     if f.fields[0].value().is_empty() {
                         if let Some(first) = p.first() {
-                            f.fields[0].set(first);
+                            f.fields[0].set(&first.code);
                         }
                     }
                     self.form_validate(ctx);
                 }
             }
-            IntakeMsg::RowSaved(row) => {
-                let line = row.line;
-                let err = row.error.clone();
-                if let Some(r) = self.row_mut(line) {
-                    *r = (**row).clone();
+            IntakeMsg::RowSaved { line } => {
+                let line = *line;
+                let err = self
+                    .batch
+                    .as_ref()
+                    .and_then(|b| b.rows.iter().find(|r| r.line == line))
+                    .and_then(|r| r.error.clone());
+                if let Some(pos) = self.view_position(line) {
+                    self.table.selected = pos;
                 }
-                self.rebuild_view();
                 return vec![match err {
                     None => Action::notify(
                         Level::Ok,
@@ -1076,9 +1159,6 @@ impl Screen for IntakeScreen {
             }
             IntakeMsg::RowDropped { line, dropped } => {
                 let (line, dropped) = (*line, *dropped);
-                if let Some(r) = self.row_mut(line) {
-                    r.dropped = dropped;
-                }
                 if dropped {
                     self.undo.push(line);
                 }
@@ -1154,6 +1234,7 @@ impl Screen for IntakeScreen {
                     Action::Stock(crate::tui::screens::stock::StockMsg::Refresh),
                 ];
             }
+            IntakeMsg::NothingOpen => self.loading = None,
             IntakeMsg::ImportFailed(e) => {
                 self.loading = None;
                 return vec![Action::notify(Level::Error, e.clone())];
@@ -1174,7 +1255,6 @@ impl Screen for IntakeScreen {
     }
 
     fn render(&mut self, f: &mut Frame, area: Rect, ctx: &RenderCtx) {
-        let _ = self.mode_name();
         let lang = ctx.lang;
         let t = ctx.theme;
         if let Mode::Batches { list, state } = &mut self.mode {

@@ -19,33 +19,8 @@ use crate::tui::screens::intake_io as io;
 use crate::tui::widgets::input::TextInput;
 use crate::tui::widgets::vtable::{Column, VRow, VTable, VTableState};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StockRow {
-    pub product: String,
-    pub name: String,
-    pub in_stock: u64,
-    pub sold: u64,
-    pub used: u64,
-    pub expiring: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VoucherDetail {
-    pub product: String,
-    pub code: String,
-    pub serial: String,
-    pub expiry: Option<String>,
-    /// 0 in stock, 1 sold, 2 used.
-    pub status: u8,
-    pub entry_at: String,
-    pub sold_at: Option<String>,
-    pub used_at: Option<String>,
-    pub batch_id: Option<i64>,
-    pub batch_file: Option<String>,
-    pub batch_source: Option<String>,
-    pub created_by: Option<String>,
-    pub photo_path: Option<String>,
-}
+pub use crate::store::intake::StockRow;
+pub use crate::tui::screens::intake_io::Found;
 
 #[derive(Debug, Clone)]
 pub enum StockMsg {
@@ -58,7 +33,7 @@ pub enum StockMsg {
     Loaded(Arc<Vec<StockRow>>),
     Found {
         query: String,
-        hits: Arc<Vec<VoucherDetail>>,
+        hits: Arc<Vec<Found>>,
     },
 }
 
@@ -67,7 +42,7 @@ enum Mode {
     Search(TextInput),
     Result {
         query: String,
-        hits: Arc<Vec<VoucherDetail>>,
+        hits: Arc<Vec<Found>>,
         selected: usize,
     },
 }
@@ -101,11 +76,15 @@ impl StockScreen {
     }
 }
 
-fn status_name(s: u8, lang: Lang) -> &'static str {
+fn status_name(s: &str, lang: Lang) -> &'static str {
     match s {
-        0 => lang.t("di stok", "in stock"),
-        1 => lang.t("terjual", "sold"),
-        _ => lang.t("terpakai", "used"),
+        "stock" => lang.t("di stok", "in stock"),
+        "sold" => lang.t("terjual", "sold"),
+        "used" => lang.t("terpakai", "used"),
+        "new" => lang.t("di staging (belum dikonfirmasi)", "staged (not confirmed)"),
+        "queued" => lang.t("di staging (antri)", "staged (queued)"),
+        "rejected" => lang.t("di staging (ditolak)", "staged (rejected)"),
+        _ => lang.t("sudah masuk", "inserted"),
     }
 }
 
@@ -307,7 +286,7 @@ impl Screen for StockScreen {
             len: rows.len(),
             row: |i| {
                 let r = &rows[i];
-                let is_low = r.in_stock < low;
+                let is_low = r.in_stock < low as i64;
                 VRow {
                     cells: vec![
                         r.product.clone(),
@@ -384,7 +363,7 @@ fn render_detail(
     f: &mut Frame,
     area: Rect,
     query: &str,
-    hits: &[VoucherDetail],
+    hits: &[Found],
     selected: usize,
     ctx: &RenderCtx,
 ) {
@@ -396,27 +375,35 @@ fn render_detail(
     } else {
         format!(" {query} ")
     };
-    let Some(v) = hits.get(selected) else { return };
+    let Some(found) = hits.get(selected) else {
+        return;
+    };
+    let v = &found.voucher;
     let kv = |k: &str, val: String, style: Style| {
         Line::from(vec![
-            Span::styled(format!(" {k:<14}"), t.dim),
+            Span::styled(format!(" {k:<16}"), t.dim),
             Span::styled(val, style),
         ])
     };
-    let none = lang.t("-", "-").to_string();
-    let status_style = match v.status {
-        0 => t.ok,
-        1 => t.info,
-        _ => t.dim,
+    let none = "-".to_string();
+    let status_style = match v.status.as_str() {
+        "stock" => t.ok,
+        "sold" => t.info,
+        "used" => t.dim,
+        _ => t.warn,
     };
     let mut lines = vec![
         kv(lang.t("Produk", "Product"), v.product.clone(), t.text),
         kv(lang.t("Kode", "Code"), v.code.clone(), t.text),
         kv("Serial", v.serial.clone(), t.text),
-        kv("Status", status_name(v.status, lang).into(), status_style),
+        kv("Status", status_name(&v.status, lang).into(), status_style),
         kv(
             lang.t("Kadaluarsa", "Expiry"),
-            v.expiry.clone().unwrap_or_else(|| none.clone()),
+            if v.expiry.is_empty() {
+                none.clone()
+            } else {
+                v.expiry.clone()
+            },
             t.text,
         ),
         kv(
@@ -426,7 +413,7 @@ fn render_detail(
         ),
         kv(
             "Batch",
-            match (&v.batch_id, &v.batch_file, &v.batch_source) {
+            match (&v.batch_id, &found.batch_file, &found.batch_source) {
                 (Some(id), Some(f), _) => format!("#{id} {f}"),
                 (Some(id), None, Some(s)) => format!("#{id} ({s})"),
                 (Some(id), None, None) => format!("#{id}"),
@@ -440,6 +427,13 @@ fn render_detail(
             t.text,
         ),
     ];
+    if let Some(line) = v.line {
+        lines.push(kv(
+            lang.t("Baris file", "File line"),
+            line.to_string(),
+            t.text,
+        ));
+    }
     if let Some(s) = &v.sold_at {
         lines.push(kv(lang.t("Terjual", "Sold"), s.replace('T', " "), t.text));
     }
