@@ -106,6 +106,13 @@ impl Harness {
         }
     }
 
+    /// Lets every toast run out (the message log and the status line keep the text).
+    pub fn expire_toasts(&mut self) {
+        for _ in 0..200 {
+            self.app.on_tick();
+        }
+    }
+
     /// Draws a frame and returns the screen as text, one line per row.
     pub fn screen(&mut self) -> String {
         let app = &mut self.app;

@@ -24,7 +24,6 @@ use crate::tui::screen::{RenderCtx, Screen, ScreenCtx, ScreenId};
 use crate::tui::screens::intake_io as io;
 use crate::tui::widgets::input::TextInput;
 use crate::tui::widgets::path::{complete, resolve};
-use crate::tui::widgets::popup_area;
 use crate::tui::widgets::vtable::{Column, VRow, VTable, VTableState};
 
 /// One staged line as the screen shows it.
@@ -588,6 +587,27 @@ impl IntakeScreen {
 
 fn b(key: Key, label: (&'static str, &'static str), m: IntakeMsg) -> Binding {
     Binding::new(key, label, Action::Intake(m))
+}
+
+/// Splits text into lines of at most `width` chars, at spaces where it can.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        let need = cur.chars().count() + usize::from(!cur.is_empty()) + word.chars().count();
+        if need > width && !cur.is_empty() {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
 
 fn grouped(code: &str) -> String {
@@ -1362,7 +1382,13 @@ impl Screen for IntakeScreen {
             selected
                 .as_ref()
                 .and_then(|r| row_detail(r, lang))
-                .map(|d| vec![Line::styled(d, t.warn)])
+                .map(|d| {
+                    wrap_words(&d, table_area.width.saturating_sub(6) as usize)
+                        .into_iter()
+                        .take(2)
+                        .map(|l| Line::styled(l, t.warn))
+                        .collect()
+                })
                 .unwrap_or_default()
         } else {
             vec![]
@@ -1589,12 +1615,13 @@ impl IntakeScreen {
                 fields,
                 focus,
             } => {
-                let r = popup_area(area, 70, 60);
+                let w = area.width.saturating_sub(4).min(76);
+                let h = 10.min(area.height);
                 let r = Rect::new(
-                    r.x,
-                    r.y,
-                    r.width.max(60).min(area.width),
-                    r.height.max(10).min(area.height),
+                    area.x + (area.width - w) / 2,
+                    area.y + (area.height - h) / 2,
+                    w,
+                    h,
                 );
                 f.render_widget(Clear, r);
                 let block = Block::default()
@@ -1669,7 +1696,13 @@ fn render_row_side(f: &mut Frame, area: Rect, r: &RowView, batch: &BatchView, ct
     if let Some(d) = row_detail(r, lang) {
         if let Some(e) = &r.error {
             lines.push(Line::styled(
-                format!("{}: {}", lang.t("Kolom", "Field"), e.field),
+                format!(
+                    "{}: {}",
+                    lang.t("Kolom", "Field"),
+                    crate::domain::voucher::Field::parse(&e.field)
+                        .map(|f| f.label(lang))
+                        .unwrap_or(e.field.as_str())
+                ),
                 t.error,
             ));
         }
@@ -1709,6 +1742,11 @@ fn render_form(f: &mut Frame, area: Rect, form: &FormState, products: &[String],
     f.render_widget(block, area);
     let values: [String; 4] = std::array::from_fn(|i| form.fields[i].value().to_string());
     let key = io::form_key(&values);
+    let dup = match &form.dup {
+        Some((k, p)) if *k == key => Some(p.clone()),
+        _ => None,
+    };
+    let clean = !form.incomplete && form.problems.iter().all(Option::is_none);
     for (i, (_, id, en)) in FIELDS.iter().enumerate() {
         let y = inner.y + i as u16;
         if y >= inner.y + inner.height {
@@ -1724,17 +1762,14 @@ fn render_form(f: &mut Frame, area: Rect, form: &FormState, products: &[String],
             t.input,
             i == form.focus,
         );
-        // The verdict beside each field, as you type.
+        // A mark beside each field as you type; the reason is spelled out below the fields.
         let verdict = match &form.problems[i] {
-            Some(p) => Span::styled(format!("✗ {p}"), t.error),
-            None if values[i].is_empty() && i == 3 => {
-                Span::styled(lang.t("boleh kosong", "may be empty"), t.dim)
-            }
-            None if values[i].is_empty() => Span::raw(""),
-            None if i == 1 || i == 2 => match &form.dup {
-                Some((k, Some(p))) if *k == key => Span::styled(format!("✗ {p}"), t.error),
-                Some((k, None)) if *k == key => Span::styled("✓", t.ok),
-                _ => Span::styled(lang.t("cek duplikat...", "checking duplicates..."), t.dim),
+            Some(_) => Span::styled(lang.t("✗ salah", "✗ wrong"), t.error),
+            None if values[i].trim().is_empty() => Span::raw(""),
+            None if (i == 1 || i == 2) && clean => match &dup {
+                Some(Some(_)) => Span::styled(lang.t("✗ sudah ada", "✗ exists"), t.error),
+                Some(None) => Span::styled("✓", t.ok),
+                None => Span::styled(lang.t("cek duplikat...", "checking duplicates..."), t.dim),
             },
             None => Span::styled("✓", t.ok),
         };
@@ -1743,19 +1778,33 @@ fn render_form(f: &mut Frame, area: Rect, form: &FormState, products: &[String],
             Rect::new(inner.x + 39, y, inner.width.saturating_sub(40), 1),
         );
     }
-    let y = inner.y + 5;
+    let reason = form.problems.iter().flatten().next().cloned().or_else(|| {
+        if clean {
+            dup.flatten()
+        } else {
+            None
+        }
+    });
+    let y = inner.y + 4;
     if y < inner.y + inner.height {
-        f.render_widget(
-            Paragraph::new(Span::styled(
+        let r = Rect::new(
+            inner.x + 1,
+            y,
+            inner.width.saturating_sub(2),
+            inner.y + inner.height - y,
+        );
+        let text = match reason {
+            Some(p) => Line::styled(p, t.error),
+            None => Line::styled(
                 format!(
                     "{}: {}",
                     lang.t("Produk dikenal", "Known products"),
                     products.join(" ")
                 ),
                 t.dim,
-            )),
-            Rect::new(inner.x + 1, y, inner.width.saturating_sub(2), 1),
-        );
+            ),
+        };
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), r);
     }
 }
 

@@ -3,6 +3,8 @@
 pub mod intake;
 pub mod intake_io;
 pub mod stock;
+#[cfg(test)]
+mod tests;
 
 use crate::config::Config;
 use crate::tui::screen::Screen;
