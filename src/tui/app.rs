@@ -610,7 +610,8 @@ impl App {
             let k = b.key_label();
             let l = b.label(lang);
             let w = k.chars().count() + 1 + l.chars().count() + 2;
-            if used + w > area.width as usize {
+            // The last hint needs no gap after it.
+            if used + w - 2 > area.width as usize {
                 break;
             }
             used += w;
@@ -667,28 +668,36 @@ impl App {
         f.render_widget(Paragraph::new(Line::from(spans)), area);
     }
 
+    /// Toasts stack up from the bottom right of the body, where tables are usually empty, and
+    /// wrap to two lines; the full text stays in the message log (F1, Tab).
     fn render_toasts(&self, f: &mut Frame, body: Rect) {
-        let mut y = body.y + 1;
+        let mut bottom = body.y + body.height.saturating_sub(1);
+        let max_w = body.width.saturating_sub(4).min(72);
         for toast in self.toasts.iter().rev() {
-            let max = (body.width as usize * 2 / 3).max(30);
-            let text = truncate(&toast.text, max.saturating_sub(4));
-            let w = (text.chars().count() as u16 + 4).min(body.width);
-            if y + 3 > body.y + body.height {
+            let inner_w = max_w.saturating_sub(2) as usize;
+            let chars = toast.text.chars().count();
+            let lines = if chars > inner_w { 2 } else { 1 };
+            let text = truncate(&toast.text, inner_w * lines);
+            let w = (text.chars().count().min(inner_w) as u16 + 2).max(12);
+            let h = lines as u16 + 2;
+            if bottom < body.y + h + 1 {
                 break;
             }
-            let r = Rect::new(body.x + body.width - w - 1, y, w, 3);
+            let r = Rect::new(body.x + body.width - w - 2, bottom - h, w, h);
             let style = level_style(&self.theme, toast.level);
             f.render_widget(Clear, r);
             f.render_widget(
-                Paragraph::new(Line::styled(text, style)).block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .border_style(style)
-                        .title(level_name(self.lang, toast.level)),
-                ),
+                Paragraph::new(Line::styled(text, style))
+                    .wrap(Wrap { trim: true })
+                    .block(
+                        Block::default()
+                            .borders(Borders::ALL)
+                            .border_style(style)
+                            .title(level_name(self.lang, toast.level)),
+                    ),
                 r,
             );
-            y += 3;
+            bottom -= h;
         }
     }
 

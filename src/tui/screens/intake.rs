@@ -139,7 +139,7 @@ pub enum IntakeMsg {
         inserted: u64,
         rejected: u64,
     },
-    ImportFailed(String),
+    ImportFailed(io::ImportFail),
     /// The first visit found no batch with lines waiting.
     NothingOpen,
 }
@@ -195,6 +195,8 @@ pub struct IntakeScreen {
     loading: Option<String>,
     inserting: Option<i64>,
     opened_latest: bool,
+    /// What the file prompt held when the last import started (path, product).
+    last_import: Option<(String, String)>,
 }
 
 impl IntakeScreen {
@@ -213,6 +215,7 @@ impl IntakeScreen {
             loading: None,
             inserting: None,
             opened_latest: false,
+            last_import: None,
         }
     }
 
@@ -342,6 +345,7 @@ impl IntakeScreen {
             return vec![];
         }
         let product = product.value().trim().to_uppercase();
+        self.last_import = Some((typed.clone(), product.clone()));
         let product = (!product.is_empty()).then_some(product);
         if product
             .as_ref()
@@ -372,8 +376,24 @@ impl IntakeScreen {
         ctx.jobs
             .spawn_blocking(format!("{} {name}", lang.t("baca", "read")), move |p| {
                 match io::import_file(&db, &path, product.as_deref(), &user, today, lang, p) {
-                    Ok(id) => io::load_batch(&db, id, lang, p)
-                        .map(|b| Action::Intake(IntakeMsg::Loaded(Arc::new(b)))),
+                    Ok(id) => {
+                        let b = io::load_batch(&db, id, lang, p)?;
+                        let wrong = b.rows.iter().filter(|r| r.is_error()).count();
+                        let ok = b.rows.len() - wrong;
+                        let text = match lang {
+                            Lang::Id => format!(
+                                "{name}: {ok} baris benar, {wrong} salah (batch #{id}). Perbaiki yang salah atau tekan C.",
+                            ),
+                            Lang::En => format!(
+                                "{name}: {ok} lines valid, {wrong} wrong (batch #{id}). Fix the wrong ones or press C.",
+                            ),
+                        };
+                        let level = if wrong > 0 { Level::Warn } else { Level::Ok };
+                        Ok(Action::Batch(vec![
+                            Action::Intake(IntakeMsg::Loaded(Arc::new(b))),
+                            Action::notify(level, text),
+                        ]))
+                    }
                     Err(e) => Ok(Action::Intake(IntakeMsg::ImportFailed(e))),
                 }
             });
@@ -733,16 +753,16 @@ impl Screen for IntakeScreen {
                         "cari kode, serial, produk atau nomor baris",
                         "search code, serial, product or line number",
                     ),
+                    b(Key::ch('C'), ("konfirmasi", "confirm"), M::AskConfirm).help(
+                        "masukkan baris yang benar ke stok (minta konfirmasi)",
+                        "insert the valid lines into stock (asks first)",
+                    ),
                     b(Key::ch('a'), ("tambah file", "add file"), M::OpenFile).help(
                         "pilih file CSV/TXT untuk diimpor",
                         "choose a CSV/TXT file to import",
                     ),
                     b(Key::ch('f'), ("form", "form"), M::Form)
                         .help("ketik voucher satu per satu", "type vouchers one by one"),
-                    b(Key::ch('C'), ("konfirmasi", "confirm"), M::AskConfirm).help(
-                        "masukkan baris yang benar ke stok (minta konfirmasi)",
-                        "insert the valid lines into stock (asks first)",
-                    ),
                     b(Key::ch('b'), ("batch", "batches"), M::Batches).help(
                         "daftar batch sebelumnya, buka lagi",
                         "earlier batches, reopen one",
@@ -1255,9 +1275,18 @@ impl Screen for IntakeScreen {
                 ];
             }
             IntakeMsg::NothingOpen => self.loading = None,
-            IntakeMsg::ImportFailed(e) => {
+            IntakeMsg::ImportFailed(fail) => {
                 self.loading = None;
-                return vec![Action::notify(Level::Error, e.clone())];
+                // Back to the prompt with what was typed, so the fix is one field away.
+                let (path, product) = self.last_import.clone().unwrap_or_default();
+                self.mode = Mode::Prompt {
+                    input: TextInput::new(&path),
+                    product: TextInput::new(&product),
+                    on_product: fail.need_product,
+                    candidates: Vec::new(),
+                    problem: Some(fail.message.clone()),
+                };
+                return vec![Action::notify(Level::Error, fail.message.clone())];
             }
         }
         if let Mode::Batches { list, state } = &mut self.mode {
@@ -1515,7 +1544,7 @@ impl IntakeScreen {
                 candidates,
                 problem,
             } => {
-                let h = (8 + candidates.len().min(6)) as u16;
+                let h = (9 + candidates.len().min(6)) as u16;
                 let w = area.width.saturating_sub(4).min(90);
                 let r = Rect::new(
                     area.x + (area.width - w) / 2,
@@ -1538,7 +1567,7 @@ impl IntakeScreen {
                     Constraint::Length(1),
                     Constraint::Length(1),
                     Constraint::Length(1),
-                    Constraint::Length(1),
+                    Constraint::Length(2),
                     Constraint::Min(0),
                 ])
                 .split(inner);
@@ -1567,8 +1596,8 @@ impl IntakeScreen {
                 f.render_widget(
                     Paragraph::new(Span::styled(
                         lang.t(
-                            "  hanya untuk daftar tanpa kolom produk (kode | serial)",
-                            "  only for lists without a product column (code | serial)",
+                            "  untuk daftar kode|serial tanpa kolom produk",
+                            "  for code|serial lists without a product",
                         ),
                         t.dim,
                     )),

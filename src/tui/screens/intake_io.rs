@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 
 use crate::domain::voucher::{check_line, Field, Problem, ProductRule, RawVoucher, Verdict};
 use crate::i18n::Lang;
-use crate::jobs::intake as intake_job;
+use crate::import::ImportError;
+use crate::jobs::intake::{self as intake_job, IntakeError};
 use crate::store::intake::{StagedRow, StockRow, VoucherDetail};
 use crate::tui::data::Db;
 use crate::tui::jobs::Progress;
@@ -240,6 +241,14 @@ pub fn set_dropped(db: &Db, batch: i64, line: i64, dropped: bool, today: NaiveDa
         .map_err(s)
 }
 
+/// Why an import did not make a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFail {
+    pub message: String,
+    /// The list has no product column: the prompt asks for the product.
+    pub need_product: bool,
+}
+
 /// Reads and stages a list file; returns the new batch id.
 pub fn import_file(
     db: &Db,
@@ -249,7 +258,7 @@ pub fn import_file(
     today: NaiveDate,
     lang: Lang,
     p: &Progress,
-) -> R<i64> {
+) -> Result<i64, ImportFail> {
     let req = intake_job::ImportRequest {
         path,
         product,
@@ -258,6 +267,10 @@ pub fn import_file(
         dry_run: false,
     };
     let mut report = |done: usize, total: usize| p.set(done as u64, total as u64);
+    let fail = |message: String| ImportFail {
+        message,
+        need_product: false,
+    };
     let outcome = db
         .with(|st| {
             Ok(intake_job::import_file(
@@ -267,11 +280,24 @@ pub fn import_file(
                 &mut report,
             ))
         })
-        .map_err(s)?
-        .map_err(|e| e.message(lang))?;
+        .map_err(|e| fail(e.to_string()))?
+        .map_err(|e| match e {
+            IntakeError::Import(ImportError::NeedProduct) => ImportFail {
+                message: lang
+                    .t(
+                        "Daftar ini tidak punya kolom produk: isi kolom Produk (mis. TSELVD5), lalu Enter.",
+                        "This list has no product column: fill in Product (e.g. TSELVD5), then Enter.",
+                    )
+                    .into(),
+                need_product: true,
+            },
+            other => fail(other.message(lang)),
+        })?;
     outcome.batch_id.ok_or_else(|| {
-        lang.t("Tidak ada batch yang dibuat.", "No batch was made.")
-            .into()
+        fail(
+            lang.t("Tidak ada batch yang dibuat.", "No batch was made.")
+                .into(),
+        )
     })
 }
 
