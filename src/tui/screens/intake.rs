@@ -1277,6 +1277,9 @@ impl Screen for IntakeScreen {
             IntakeMsg::NothingOpen => self.loading = None,
             IntakeMsg::ImportFailed(fail) => {
                 self.loading = None;
+                if fail.cancelled {
+                    return vec![Action::notify(Level::Warn, fail.message.clone())];
+                }
                 // Back to the prompt with what was typed, so the fix is one field away.
                 let (path, product) = self.last_import.clone().unwrap_or_default();
                 self.mode = Mode::Prompt {

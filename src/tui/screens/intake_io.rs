@@ -247,6 +247,8 @@ pub struct ImportFail {
     pub message: String,
     /// The list has no product column: the prompt asks for the product.
     pub need_product: bool,
+    /// The user cancelled (Ctrl+X): nothing to fix, the prompt stays closed.
+    pub cancelled: bool,
 }
 
 /// Reads and stages a list file; returns the new batch id.
@@ -270,6 +272,7 @@ pub fn import_file(
     let fail = |message: String| ImportFail {
         message,
         need_product: false,
+        cancelled: false,
     };
     let outcome = db
         .with(|st| {
@@ -290,8 +293,13 @@ pub fn import_file(
                     )
                     .into(),
                 need_product: true,
+                cancelled: false,
             },
-            other => fail(other.message(lang)),
+            other => ImportFail {
+                message: other.message(lang),
+                need_product: false,
+                cancelled: other.is_cancelled(),
+            },
         })?;
     outcome.batch_id.ok_or_else(|| {
         fail(
