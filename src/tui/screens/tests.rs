@@ -287,21 +287,24 @@ async fn f2_stays_fast_with_100k_rows() {
             created_at: "2026-11-21T09:00:00".into(),
             rows,
         }))));
-    let start = Instant::now();
-    t.screen();
+    // Each frame builds only the visible window; timed per frame (a debug build on a shared CI
+    // machine, so the bound is generous; building all 100k rows per frame would blow it).
+    let frame = |t: &mut Harness| {
+        let start = Instant::now();
+        let s = t.screen();
+        let took = start.elapsed();
+        assert!(took.as_millis() < 400, "a frame took {took:?}");
+        s
+    };
+    frame(&mut t);
     t.keys("<End>");
-    let s = t.screen();
+    let s = frame(&mut t);
     assert!(s.contains("baris 100000 / 100000"), "{s}");
     t.keys("e");
-    let s = t.screen();
+    let s = frame(&mut t);
     assert!(s.contains("baris 100 / 100"), "{s}");
     t.keys("<Esc>/5000000000099999<Enter>");
-    let s = t.screen();
+    let s = frame(&mut t);
     assert!(s.contains("baris 1 / 1"), "{s}");
-    // Debug build, shared CI machine: generous, but a full 100k-row build takes far longer.
-    assert!(
-        start.elapsed().as_millis() < 1500,
-        "4 frames and 2 filters took {:?}",
-        start.elapsed()
-    );
+    assert!(s.contains("5000 0000 0009 9999"), "{s}");
 }
