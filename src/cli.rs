@@ -132,7 +132,11 @@ pub fn run(cli: Cli) -> i32 {
         Ok(c) => c,
         Err(e) => return report_error(cli.json, &e),
     };
-    let _log = crate::logging::init(&ctx.config.data_dir()).ok();
+    // The demo logs into its own temporary data dir.
+    let _log = match cli.command {
+        Some(Command::Demo) => None,
+        _ => crate::logging::init(&ctx.config.data_dir()).ok(),
+    };
     let result: CmdResult = match cli.command {
         Some(Command::Init { demo }) => init(&ctx, demo),
         Some(Command::Demo) => demo(ctx_for_demo(&ctx)),
@@ -205,6 +209,7 @@ fn ctx_for_demo(ctx: &Ctx) -> Ctx {
 fn demo(mut ctx: Ctx) -> CmdResult {
     let dir = tempfile::Builder::new().prefix("konter-demo-").tempdir()?;
     ctx.config.store.data_dir = Some(dir.path().to_path_buf());
+    let _log = crate::logging::init(dir.path()).ok();
     init(&ctx, true)?;
     // `dir` lives until the TUI closes; the demo data goes with it.
     let code = crate::tui::start(ctx.config.clone(), ctx.today)?;
