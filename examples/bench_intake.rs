@@ -15,7 +15,9 @@ use chrono::NaiveDate;
 use konter::jobs::intake::{import_file, ImportRequest};
 use konter::store::Store;
 
-const PRODUCTS: [&str; 6] = ["TSELVD5", "TSELVD10", "ISATVD3", "XLVD5", "AXISVD2", "TRIVD6"];
+const PRODUCTS: [&str; 6] = [
+    "TSELVD5", "TSELVD10", "ISATVD3", "XLVD5", "AXISVD2", "TRIVD6",
+];
 
 /// The same shape as gen_voucher_csv.py big: unique 16-digit codes and 12-digit serials.
 fn generate(path: &Path, n: usize) {
@@ -115,8 +117,10 @@ fn main() {
             .prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)")
             .unwrap();
         for (i, v) in vouchers.iter().enumerate() {
-            st.execute(rusqlite::params![i as i64, v.product, v.code, v.serial, v.expiry])
-                .unwrap();
+            st.execute(rusqlite::params![
+                i as i64, v.product, v.code, v.serial, v.expiry
+            ])
+            .unwrap();
         }
     }
     tx.commit().unwrap();

@@ -23,7 +23,7 @@ use crate::tui::keys::{Binding, Key};
 use crate::tui::screen::{RenderCtx, Screen, ScreenCtx, ScreenId};
 use crate::tui::screens::intake_io as io;
 use crate::tui::widgets::input::TextInput;
-use crate::tui::widgets::path::{complete, resolve};
+use crate::tui::widgets::path::{complete, resolve, Completion};
 use crate::tui::widgets::vtable::{Column, VRow, VTable, VTableState};
 
 /// One staged line as the screen shows it.
@@ -142,6 +142,11 @@ pub enum IntakeMsg {
     ImportFailed(io::ImportFail),
     /// The first visit found no batch with lines waiting.
     NothingOpen,
+    /// Tab completion of the file prompt, for the text it was asked about.
+    Completed {
+        typed: String,
+        completion: Completion,
+    },
 }
 
 enum Mode {
@@ -369,11 +374,8 @@ impl IntakeScreen {
             );
             return vec![];
         }
+        // A missing file or a folder is reported by the import job, which reopens this prompt.
         let path = resolve(&typed, &self.base_dir);
-        if let Err(e) = io::check_path(&path, lang) {
-            *problem = Some(e);
-            return vec![];
-        }
         let product = product.value().trim().to_uppercase();
         self.last_import = Some((typed.clone(), product.clone()));
         let product = (!product.is_empty()).then_some(product);
@@ -1087,32 +1089,22 @@ impl Screen for IntakeScreen {
                 let fwd = matches!(msg, IntakeMsg::Next);
                 match &mut self.mode {
                     Mode::Prompt {
-                        input,
-                        on_product,
-                        candidates,
-                        problem,
-                        ..
+                        input, on_product, ..
                     } => {
                         if *on_product || !fwd {
                             *on_product = !*on_product;
                         } else {
-                            let c = complete(input.value(), &self.base_dir);
-                            let unchanged = c.input == input.value();
-                            input.set(&c.input);
-                            *problem = None;
-                            *candidates = c.candidates;
-                            if candidates.is_empty() {
-                                *problem = Some(
-                                    lang.t(
-                                        "Tidak ada folder atau file .csv/.txt yang cocok.",
-                                        "No matching folder or .csv/.txt file.",
-                                    )
-                                    .into(),
-                                );
-                            } else if unchanged && candidates.len() == 1 {
-                                // Already complete: Tab moves on to the product.
-                                *on_product = true;
-                            }
+                            // Listing a folder is IO: done in a job, applied if the
+                            // text is still what was completed.
+                            let typed = input.value().to_string();
+                            let base = self.base_dir.clone();
+                            ctx.jobs.spawn_blocking(
+                                lang.t("lengkapi path", "complete path"),
+                                move |_| {
+                                    let completion = complete(&typed, &base);
+                                    Ok(Action::Intake(IntakeMsg::Completed { typed, completion }))
+                                },
+                            );
                         }
                     }
                     Mode::Edit { focus, .. } => {
@@ -1310,6 +1302,35 @@ impl Screen for IntakeScreen {
                 ];
             }
             IntakeMsg::NothingOpen => self.loading = None,
+            IntakeMsg::Completed { typed, completion } => {
+                if let Mode::Prompt {
+                    input,
+                    on_product,
+                    candidates,
+                    problem,
+                    ..
+                } = &mut self.mode
+                {
+                    if input.value() == typed && !*on_product {
+                        let unchanged = completion.input == *typed;
+                        input.set(&completion.input);
+                        *problem = None;
+                        *candidates = completion.candidates.clone();
+                        if candidates.is_empty() {
+                            *problem = Some(
+                                lang.t(
+                                    "Tidak ada folder atau file .csv/.txt yang cocok.",
+                                    "No matching folder or .csv/.txt file.",
+                                )
+                                .into(),
+                            );
+                        } else if unchanged && candidates.len() == 1 {
+                            // Already complete: Tab moves on to the product.
+                            *on_product = true;
+                        }
+                    }
+                }
+            }
             IntakeMsg::ImportFailed(fail) => {
                 self.loading = None;
                 if fail.cancelled {

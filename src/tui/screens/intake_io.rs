@@ -21,33 +21,6 @@ fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-/// A clear message before a job even starts: a missing file or a folder.
-pub fn check_path(path: &Path, lang: Lang) -> R<()> {
-    match std::fs::metadata(path) {
-        Err(_) => Err(match lang {
-            Lang::Id => format!(
-                "File {} tidak ada. Periksa path-nya (Tab melengkapi).",
-                path.display()
-            ),
-            Lang::En => format!(
-                "File {} does not exist. Check the path (Tab completes).",
-                path.display()
-            ),
-        }),
-        Ok(m) if m.is_dir() => Err(match lang {
-            Lang::Id => format!(
-                "{} adalah folder. Pilih file CSV/TXT di dalamnya.",
-                path.display()
-            ),
-            Lang::En => format!(
-                "{} is a folder. Choose a CSV/TXT file inside it.",
-                path.display()
-            ),
-        }),
-        Ok(_) => Ok(()),
-    }
-}
-
 /// The identity of a typed voucher, as the duplicate check sees it.
 pub fn form_key(values: &[String; 4]) -> (String, String, String) {
     let clean = |v: &str| -> String {

@@ -79,6 +79,7 @@ fn mask_times(s: &str) -> String {
 async fn import_bad_mixed(t: &mut Harness) {
     t.keys("a");
     t.keys("bad_m<Tab>");
+    t.settle().await;
     let s = t.screen();
     assert!(
         s.contains("bad_mixed.csv"),
@@ -307,4 +308,28 @@ async fn f2_stays_fast_with_100k_rows() {
     let s = frame(&mut t);
     assert!(s.contains("baris 1 / 1"), "{s}");
     assert!(s.contains("5000 0000 0009 9999"), "{s}");
+}
+
+#[tokio::test]
+async fn f2_prompt_explains_bad_paths_and_asks_for_the_product() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = harness(dir.path(), 80, 24).await;
+    t.keys("anope.csv<Enter>");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("Impor file CSV/TXT"), "prompt reopened:\n{s}");
+    assert!(s.contains("tidak ada"), "{s}");
+
+    // A code|serial list has no product column: the prompt asks for it, then imports.
+    t.keys("<C-u>plain<Tab>");
+    t.settle().await;
+    t.keys("<Enter>");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("tidak punya kolom produk"), "{s}");
+    t.keys("tselvd5<Enter>");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("plain_list.txt"), "{s}");
+    assert!(s.contains("TSELVD5"), "{s}");
 }
