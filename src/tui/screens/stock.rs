@@ -129,16 +129,21 @@ impl Screen for StockScreen {
                 sb(enter, ("cari", "search"), StockMsg::Submit),
                 sb(esc, ("batal", "cancel"), StockMsg::Back),
             ],
-            Mode::Result { .. } => vec![
-                sb(
-                    Key::ch('/'),
-                    ("cari lagi", "search again"),
-                    StockMsg::Search,
-                ),
-                sb(esc, ("tutup", "close"), StockMsg::Back).also(enter),
-                up,
-                down,
-            ],
+            Mode::Result { ref hits, .. } => {
+                let mut down = down;
+                down.label = ("hasil lain", "next hit");
+                down.hint = hits.len() > 1;
+                vec![
+                    sb(
+                        Key::ch('/'),
+                        ("cari lagi", "search again"),
+                        StockMsg::Search,
+                    ),
+                    sb(esc, ("tutup", "close"), StockMsg::Back).also(enter),
+                    down,
+                    up,
+                ]
+            }
         }
     }
 
