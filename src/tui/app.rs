@@ -174,6 +174,7 @@ impl App {
         v.push(
             Binding::new(Key::ctrl('c'), ("keluar", "quit"), Action::Quit)
                 .also(Key::ctrl('q'))
+                .also(Key::f(10))
                 .quiet(),
         );
         v

@@ -150,6 +150,12 @@ impl Jobs {
         id
     }
 
+    /// The event loop's inbox, for adapters that report on their own (connection states as
+    /// `Action::Conn`, say) rather than as one job.
+    pub fn sender(&self) -> UnboundedSender<Action> {
+        self.tx.clone()
+    }
+
     /// Updates the table from a job event; returns the finished job's label.
     pub fn apply(&mut self, ev: &JobEvent) -> Option<String> {
         match ev {
