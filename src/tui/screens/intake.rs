@@ -706,10 +706,6 @@ impl Screen for IntakeScreen {
         ScreenId::Intake
     }
 
-    fn captures_text(&self) -> bool {
-        !matches!(self.mode, Mode::Table | Mode::Batches { .. })
-    }
-
     fn bindings(&self, _lang: Lang) -> Vec<Binding> {
         use IntakeMsg as M;
         let enter = Key::plain(KeyCode::Enter);

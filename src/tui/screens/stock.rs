@@ -97,10 +97,6 @@ impl Screen for StockScreen {
         ScreenId::Stock
     }
 
-    fn captures_text(&self) -> bool {
-        matches!(self.mode, Mode::Search(_))
-    }
-
     fn bindings(&self, _lang: Lang) -> Vec<Binding> {
         let enter = Key::plain(KeyCode::Enter);
         let esc = Key::plain(KeyCode::Esc);
