@@ -158,9 +158,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Stock) => stock(&ctx),
         Some(Command::Otomax(cmd)) => crate::otomax::cli::run_otomax(&ctx, cmd),
         Some(Command::Voucher(cmd)) => crate::otomax::cli::run_voucher(&ctx, cmd),
-        None => Err(Box::new(UserError(
-            "the TUI is not part of this build yet".into(),
-        ))),
+        None => crate::tui::start(ctx.config.clone(), ctx.today),
     };
     match result {
         Ok(code) => code,
@@ -221,10 +219,10 @@ fn demo(mut ctx: Ctx) -> CmdResult {
     ctx.config.store.data_dir = Some(dir.path().to_path_buf());
     let _log = crate::logging::init(dir.path()).ok();
     init(&ctx, true)?;
-    Err(Box::new(UserError(format!(
-        "demo data is ready in {}, but the TUI is not part of this build yet",
-        dir.path().display()
-    ))))
+    // `dir` lives until the TUI closes; the demo data goes with it.
+    let code = crate::tui::start(ctx.config.clone(), ctx.today)?;
+    drop(dir);
+    Ok(code)
 }
 
 /// Ctrl-C sets the flag; the job checks it and rolls back.

@@ -11,3 +11,4 @@ pub mod ledger;
 pub mod logging;
 pub mod otomax;
 pub mod store;
+pub mod tui;
