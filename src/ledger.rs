@@ -149,6 +149,43 @@ impl std::fmt::Display for LedgerError {
 
 impl std::error::Error for LedgerError {}
 
+impl LedgerError {
+    /// The message in the UI's language; English is the [`Display`](std::fmt::Display) text.
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        if lang == crate::i18n::Lang::En {
+            return self.to_string();
+        }
+        match self {
+            LedgerError::Config(m) => m.clone(),
+            LedgerError::Unreachable(m) => format!(
+                "SQL Server tidak bisa dihubungi ({m}); periksa server menyala, host dan port (atau instance) di otomax.url, dan firewall"
+            ),
+            LedgerError::Login(m) => format!(
+                "SQL Server menolak login ({m}); periksa User Id dan Password di otomax.url / KONTER_OTOMAX_URL"
+            ),
+            LedgerError::Database(m) => format!(
+                "SQL Server tidak bisa membuka database ({m}); periksa Database= di otomax.url"
+            ),
+            LedgerError::Timeout(m) => format!(
+                "SQL Server tidak menjawab tepat waktu ({m}); batch tetap di staging, coba lagi saat server tidak sibuk atau naikkan otomax.command_timeout_s"
+            ),
+            LedgerError::Schema(p) => format!(
+                "pemetaan OtoMaX tidak cocok dengan server, jadi tidak ada yang ditulis: {}; perbaiki [otomax.vouchers] di config lalu jalankan `konter otomax check`",
+                p.join("; ")
+            ),
+            LedgerError::TooShort(m) => format!("{m}; tidak ada yang ditulis"),
+            LedgerError::Duplicate(m) => format!(
+                "SQL Server menolak voucher ganda ({m}); tidak ada yang ditulis, batch tetap di staging: konfirmasi lagi untuk memeriksa ulang"
+            ),
+            LedgerError::Dropped(m) => format!(
+                "koneksi ke SQL Server putus saat memasukkan ({m}); tidak ada yang tersimpan, batch tetap di staging: konfirmasi lagi"
+            ),
+            LedgerError::Server(m) => format!("SQL Server menolak permintaan: {m}"),
+            LedgerError::Store(m) => format!("database lokal: {m}"),
+        }
+    }
+}
+
 /// The voucher ledger.
 pub trait Ledger {
     /// "sqlite" or "sqlserver", for messages and JSON.

@@ -24,7 +24,7 @@ impl IntakeError {
             IntakeError::Import(e) => e.message(lang),
             IntakeError::Store(StoreError::Cancelled) => ImportError::Cancelled.message(lang),
             IntakeError::Store(e) => e.to_string(),
-            IntakeError::Ledger(e) => e.to_string(),
+            IntakeError::Ledger(e) => e.message(lang),
         }
     }
 

@@ -87,7 +87,11 @@ impl App {
         if db.is_some() {
             conns[Backend::Sqlite.index()] = ConnState::Connected;
         }
-        App {
+        let sqlserver = !config.otomax.url.trim().is_empty();
+        if sqlserver {
+            conns[Backend::SqlServer.index()] = ConnState::Connecting;
+        }
+        let mut app = App {
             lang,
             theme,
             config,
@@ -103,7 +107,17 @@ impl App {
             jobs: Jobs::new(tx),
             tick: 0,
             quit: false,
+        };
+        if sqlserver {
+            // Connect and check the mapping in the background; the status bar follows.
+            let config = app.config.clone();
+            app.jobs.spawn_blocking("SQL Server", move |_| {
+                Ok(crate::tui::screens::intake_io::probe_sqlserver(
+                    &config, lang,
+                ))
+            });
         }
+        app
     }
 
     pub fn should_quit(&self) -> bool {

@@ -610,16 +610,11 @@ impl IntakeScreen {
                 ),
             )];
         }
-        if !ctx.config.otomax.url.trim().is_empty() {
-            return vec![Action::notify(
-                Level::Error,
-                lang.t(
-                    "Memasukkan ke SQL Server OtoMaX belum tersedia di layar ini. Kosongkan otomax.url di config untuk memakai ledger lokal.",
-                    "Inserting into OtoMaX's SQL Server is not available on this screen yet. Empty otomax.url in the config to use the local ledger.",
-                ),
-            )];
-        }
-        let target = lang.t("stok (ledger lokal)", "stock (local ledger)");
+        let target = if ctx.config.otomax.url.trim().is_empty() {
+            lang.t("stok (ledger lokal)", "stock (local ledger)")
+        } else {
+            "OtoMaX (SQL Server)"
+        };
         let body = match lang {
             Lang::Id => format!(
                 "Masukkan {ready} voucher ke {target}? {errors} baris salah tetap di staging."
@@ -1142,11 +1137,13 @@ impl Screen for IntakeScreen {
                 };
                 let id = *id;
                 self.inserting = Some(id);
-                let user = ctx.config.shop.user.clone();
+                let config = ctx.config.clone();
+                let tx = ctx.jobs.sender();
                 ctx.jobs.spawn_blocking(
                     format!("{} #{id}", lang.t("masukkan", "insert")),
                     move |p| {
-                        let (inserted, rejected) = io::insert_batch(&db, id, &user, lang, p)?;
+                        let (inserted, rejected) =
+                            io::insert_batch(&db, id, &config, lang, p, &tx)?;
                         Ok(Action::Intake(IntakeMsg::Inserted {
                             batch: id,
                             inserted,

@@ -6,14 +6,19 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::config::Config;
 use crate::domain::voucher::{check_line, Field, Problem, ProductRule, RawVoucher, Verdict};
 use crate::i18n::Lang;
 use crate::import::ImportError;
 use crate::jobs::intake::{self as intake_job, IntakeError};
 use crate::store::intake::{StagedRow, StockRow, VoucherDetail};
+use crate::tui::action::Action;
 use crate::tui::data::Db;
 use crate::tui::jobs::Progress;
 use crate::tui::screens::intake::{BatchSummary, BatchView, RowError, RowView, FIELDS};
+use crate::tui::status::{Backend, ConnState};
 
 type R<T> = Result<T, String>;
 
@@ -282,27 +287,150 @@ pub fn import_file(
     })
 }
 
-/// Inserts the ready rows of a batch into the embedded ledger: (inserted, rejected).
-pub fn insert_batch(db: &Db, batch: i64, user: &str, lang: Lang, p: &Progress) -> R<(u64, u64)> {
+/// The status-bar state of SQL Server, from the adapter's own.
+pub fn conn_state(s: crate::otomax::ConnState) -> ConnState {
+    match s {
+        crate::otomax::ConnState::Disabled => ConnState::Disabled,
+        crate::otomax::ConnState::Connecting => ConnState::Connecting,
+        crate::otomax::ConnState::Connected => ConnState::Connected,
+        crate::otomax::ConnState::Error(m) => ConnState::Error(m),
+    }
+}
+
+/// At start with `otomax.url` set: connect and check the mapping, for the status bar.
+pub fn probe_sqlserver(config: &Config, lang: Lang) -> Action {
+    let state = match crate::otomax::OtomaxLedger::new(&config.otomax) {
+        Err(e) => ConnState::Error(e.to_string()),
+        Ok(mut l) => match l.check() {
+            Err(_) => conn_state(l.state().get()),
+            Ok((problems, _)) if problems.iter().any(|p| p.blocks_writes) => ConnState::Error(
+                lang.t(
+                    "pemetaan tabel voucher tidak cocok; jalankan konter otomax check",
+                    "voucher table mapping does not match; run konter otomax check",
+                )
+                .into(),
+            ),
+            Ok(_) => ConnState::Connected,
+        },
+    };
+    Action::Conn(Backend::SqlServer, state)
+}
+
+/// Inserts the ready rows of a batch into the ledger: OtoMaX's SQL Server when `otomax.url` is
+/// set, else the embedded one. Returns (inserted, rejected). SQL Server's connection state goes
+/// to the status bar through `tx` as it changes.
+pub fn insert_batch(
+    db: &Db,
+    batch: i64,
+    config: &Config,
+    lang: Lang,
+    p: &Progress,
+    tx: &UnboundedSender<Action>,
+) -> R<(u64, u64)> {
     let mut report = |done: usize, total: usize| p.set(done as u64, total as u64);
-    let c = db
+    if config.otomax.url.trim().is_empty() {
+        let c = db
+            .with(|st| {
+                Ok(intake_job::confirm_embedded(
+                    st,
+                    batch,
+                    &config.shop.user,
+                    p.cancel_flag(),
+                    &mut report,
+                ))
+            })
+            .map_err(s)?
+            .map_err(|e| e.message(lang))?;
+        return Ok(((c.inserted + c.already) as u64, c.rejected as u64));
+    }
+    let _ = tx.send(Action::Conn(Backend::SqlServer, ConnState::Connecting));
+    let mut ledger = crate::otomax::OtomaxLedger::new(&config.otomax).map_err(|e| {
+        let _ = tx.send(Action::Conn(
+            Backend::SqlServer,
+            ConnState::Error(e.to_string()),
+        ));
+        e.to_string()
+    })?;
+    let res = db
         .with(|st| {
-            Ok(intake_job::confirm_embedded(
+            Ok(intake_job::confirm_to_otomax(
                 st,
+                &mut ledger,
+                config,
                 batch,
-                user,
-                p.cancel_flag(),
                 &mut report,
             ))
         })
-        .map_err(s)?
-        .map_err(|e| e.message(lang))?;
+        .map_err(s)?;
+    let _ = tx.send(Action::Conn(
+        Backend::SqlServer,
+        conn_state(ledger.state().get()),
+    ));
+    let c = res.map_err(|e| {
+        let m = e.message(lang);
+        if m.contains("staging") || m.contains("staged") {
+            m
+        } else {
+            format!(
+                "{m}. {}",
+                lang.t(
+                    "Batch tetap di staging; konfirmasi lagi (C) setelah diperbaiki.",
+                    "The batch stays staged; confirm again (C) once fixed."
+                )
+            )
+        }
+    })?;
     Ok(((c.inserted + c.already) as u64, c.rejected as u64))
 }
 
-pub fn stock(db: &Db, today: NaiveDate, expiring_days: u32) -> R<Vec<StockRow>> {
+/// Per-product stock: from OtoMaX's SQL Server when configured, else the embedded ledger.
+pub fn stock(db: &Db, config: &Config, today: NaiveDate, expiring_days: u32) -> R<Vec<StockRow>> {
+    if !config.otomax.url.trim().is_empty() {
+        return crate::otomax::stock_rows(config, today).map_err(s);
+    }
     db.with(|st| st.stock_by_product(today, expiring_days))
         .map_err(s)
+}
+
+/// The Otoplus-style usage check on OtoMaX's database, as search hits.
+fn otomax_hits(config: &Config, query: &str) -> R<Vec<Found>> {
+    use crate::ledger::{Ledger, Usage};
+    let mut l = crate::otomax::OtomaxLedger::new(&config.otomax).map_err(s)?;
+    let found = l.voucher_status(query).map_err(s)?;
+    Ok(found
+        .into_iter()
+        .map(|v| Found {
+            voucher: VoucherDetail {
+                place: "otomax",
+                product: v.product,
+                code: v.code,
+                serial: v.serial,
+                expiry: v.expiry.map(|d| d.to_string()).unwrap_or_default(),
+                status: match v.usage {
+                    Usage::InStock => "stock",
+                    Usage::Sold => "sold",
+                    Usage::Used => "used",
+                }
+                .into(),
+                batch_id: None,
+                line: None,
+                created_by: None,
+                entry_at: v.entry.map(|d| d.to_string()).unwrap_or_default(),
+                sold_at: v.sale.map(|s| {
+                    format!(
+                        "{} (trx {})",
+                        s.at.map(|a| a.to_string()).unwrap_or_default(),
+                        s.transaction
+                    )
+                }),
+                used_at: None,
+                photo_path: None,
+                photo_box: None,
+            },
+            batch_file: None,
+            batch_source: Some("OtoMaX SQL Server".into()),
+        })
+        .collect())
 }
 
 /// One search hit with the batch it came in with.
@@ -313,25 +441,35 @@ pub struct Found {
     pub batch_source: Option<String>,
 }
 
-pub fn find_voucher(db: &Db, query: &str) -> R<Vec<Found>> {
-    db.with(|st| {
-        let hits = st.find_vouchers(query)?;
-        let mut out = Vec::with_capacity(hits.len());
-        for v in hits {
-            let (file, source) = match v.batch_id {
-                Some(id) => match st.batch(id) {
-                    Ok(b) => (b.file_name, Some(b.source.as_str().to_string())),
-                    Err(_) => (None, None),
-                },
-                None => (None, None),
-            };
-            out.push(Found {
-                voucher: v,
-                batch_file: file,
-                batch_source: source,
-            });
-        }
-        Ok(out)
-    })
-    .map_err(s)
+/// Finds a voucher by serial or code: on OtoMaX's SQL Server when configured (its usage there),
+/// then in the local store (staging, photo).
+pub fn find_voucher(db: &Db, config: &Config, query: &str) -> R<Vec<Found>> {
+    let mut out = if config.otomax.url.trim().is_empty() {
+        Vec::new()
+    } else {
+        otomax_hits(config, query)?
+    };
+    let local = db
+        .with(|st| {
+            let hits = st.find_vouchers(query)?;
+            let mut out = Vec::with_capacity(hits.len());
+            for v in hits {
+                let (file, source) = match v.batch_id {
+                    Some(id) => match st.batch(id) {
+                        Ok(b) => (b.file_name, Some(b.source.as_str().to_string())),
+                        Err(_) => (None, None),
+                    },
+                    None => (None, None),
+                };
+                out.push(Found {
+                    voucher: v,
+                    batch_file: file,
+                    batch_source: source,
+                });
+            }
+            Ok(out)
+        })
+        .map_err(s)?;
+    out.extend(local);
+    Ok(out)
 }

@@ -68,9 +68,10 @@ impl StockScreen {
         let Some(db) = ctx.db.cloned() else { return };
         let today = ctx.now.date();
         let days = ctx.config.stock.expiring_days;
+        let config = ctx.config.clone();
         ctx.jobs
             .spawn_blocking(ctx.lang.t("muat stok", "load stock"), move |_| {
-                let rows = io::stock(&db, today, days)?;
+                let rows = io::stock(&db, &config, today, days)?;
                 Ok(Action::Stock(StockMsg::Loaded(Arc::new(rows))))
             });
     }
@@ -194,9 +195,10 @@ impl Screen for StockScreen {
                     let Some(db) = ctx.db.cloned() else {
                         return vec![];
                     };
+                    let config = ctx.config.clone();
                     ctx.jobs
                         .spawn_blocking(lang.t("cari voucher", "find voucher"), move |_| {
-                            let hits = io::find_voucher(&db, &query)?;
+                            let hits = io::find_voucher(&db, &config, &query)?;
                             Ok(Action::Stock(StockMsg::Found {
                                 query,
                                 hits: Arc::new(hits),
@@ -397,7 +399,15 @@ fn render_detail(
         kv(lang.t("Produk", "Product"), v.product.clone(), t.text),
         kv(lang.t("Kode", "Code"), v.code.clone(), t.text),
         kv("Serial", v.serial.clone(), t.text),
-        kv("Status", status_name(&v.status, lang).into(), status_style),
+        kv(
+            "Status",
+            if v.place == "otomax" {
+                format!("{} (OtoMaX)", status_name(&v.status, lang))
+            } else {
+                status_name(&v.status, lang).into()
+            },
+            status_style,
+        ),
         kv(
             lang.t("Kadaluarsa", "Expiry"),
             if v.expiry.is_empty() {
