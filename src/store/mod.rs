@@ -5,6 +5,7 @@
 
 pub mod confirm;
 pub mod intake;
+pub mod ledger;
 pub mod migrations;
 
 use std::path::{Path, PathBuf};
