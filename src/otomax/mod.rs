@@ -125,9 +125,13 @@ fn tiberius_config(s: &ConnSettings) -> Result<Config, LedgerError> {
     c.command_timeout(Some(s.command_timeout));
     match &s.auth {
         Auth::Sql { user, password } => c.authentication(AuthMethod::sql_server(user, password)),
+        // The Windows login of the process (NTLM/SSPI), on Windows builds.
+        #[cfg(windows)]
+        Auth::Windows => c.authentication(AuthMethod::Integrated),
+        #[cfg(not(windows))]
         Auth::Windows => {
             return Err(LedgerError::Config(
-                "Integrated Security (Windows login) is not available in this build; use a SQL login: User Id=...;Password=..."
+                "Integrated Security (Windows login) works only when konter runs on Windows; here use a SQL login: User Id=...;Password=..."
                     .into(),
             ))
         }
