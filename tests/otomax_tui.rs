@@ -89,6 +89,35 @@ fn f2_confirm_goes_to_sql_server_and_the_status_bar_shows_it() {
 }
 
 #[test]
+fn f2_confirm_dialog_names_otomax_at_both_sizes() {
+    if !samples().join("bad_mixed.csv").exists() {
+        return eprintln!("skipped: shared sample data not found");
+    }
+    let env = Env::new();
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, db, screens) = app(&env, dir.path(), None);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut t = Harness::new(c, Some(db), screens, w, h);
+            t.settle().await;
+            t.keys("a");
+            t.keys("bad_m<Tab>");
+            t.settle().await;
+            t.keys("<Enter>");
+            t.settle().await;
+            t.keys("C");
+            t.expire_toasts();
+            insta::assert_snapshot!(format!("otomax_f2_confirm_{w}x{h}"), t.screen());
+        });
+    }
+}
+
+#[test]
 fn f2_confirm_with_a_wrong_password_keeps_the_batch_and_says_why() {
     if !samples().join("bad_mixed.csv").exists() {
         return eprintln!("skipped: shared sample data not found");
