@@ -81,7 +81,7 @@ fn main() {
     let mut vouchers = Vec::new();
     let mut rows = 0;
     for rep in 0..REPS {
-        vouchers = Vec::new();
+        drop(std::mem::take(&mut vouchers));
         // konter: a real store with the demo products and ledger, then the whole intake path.
         let mut store = Store::open(&dir.path().join(format!("konter{rep}.db"))).unwrap();
         store.seed_demo(today, "bench").unwrap();
