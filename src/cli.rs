@@ -150,9 +150,7 @@ pub fn run(cli: Cli) -> i32 {
                 },
         }) => import_vouchers(&ctx, &file, product.as_deref(), dry_run, confirm),
         Some(Command::Stock) => stock(&ctx),
-        None => Err(Box::new(UserError(
-            "the TUI is not part of this build yet".into(),
-        ))),
+        None => crate::tui::start(ctx.config.clone(), ctx.today),
     };
     match result {
         Ok(code) => code,
@@ -213,10 +211,10 @@ fn demo(mut ctx: Ctx) -> CmdResult {
     ctx.config.store.data_dir = Some(dir.path().to_path_buf());
     let _log = crate::logging::init(dir.path()).ok();
     init(&ctx, true)?;
-    Err(Box::new(UserError(format!(
-        "demo data is ready in {}, but the TUI is not part of this build yet",
-        dir.path().display()
-    ))))
+    // `dir` lives until the TUI closes; the demo data goes with it.
+    let code = crate::tui::start(ctx.config.clone(), ctx.today)?;
+    drop(dir);
+    Ok(code)
 }
 
 /// Ctrl-C sets the flag; the job checks it and rolls back.

@@ -9,3 +9,4 @@ pub mod import;
 pub mod jobs;
 pub mod logging;
 pub mod store;
+pub mod tui;
