@@ -34,6 +34,11 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Simulators of outside systems (a MikroTik router) for the demo and tests.
+    Sim {
+        #[command(subcommand)]
+        cmd: crate::routeros::sim::cli::SimCommand,
+    },
 }
 
 /// What every command gets: the loaded config and how to print.
@@ -85,6 +90,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Init { demo }) => Err(Box::new(UserError(format!(
             "init (demo={demo}) is being written"
         )))),
+        Some(Command::Sim { cmd }) => crate::routeros::sim::cli::run(&ctx, cmd),
         None => Err(Box::new(UserError("the TUI is being written".into()))),
     };
     match result {

@@ -5,4 +5,5 @@ pub mod cli;
 pub mod config;
 pub mod i18n;
 pub mod logging;
+pub mod routeros;
 pub mod store;
