@@ -5,6 +5,7 @@
 //! monotonic clock, tests can move it forward.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
@@ -207,8 +208,10 @@ pub fn id_text(id: u32) -> String {
 
 #[derive(Debug, Default, Clone)]
 pub struct Table {
+    /// In id order (ids only grow), so an id is found by binary search.
     pub items: Vec<Item>,
     next_id: u32,
+    by_name: HashMap<Vec<u8>, u32>,
 }
 
 impl Table {
@@ -216,6 +219,7 @@ impl Table {
         Table {
             items: Vec::new(),
             next_id: first_id,
+            by_name: HashMap::new(),
         }
     }
 
@@ -225,15 +229,50 @@ impl Table {
         id
     }
 
+    fn push(&mut self, item: Item) {
+        if let Some(n) = item.get("name") {
+            self.by_name.insert(n.to_vec(), item.id);
+        }
+        self.items.push(item);
+    }
+
+    fn remove_at(&mut self, i: usize) -> Item {
+        let item = self.items.remove(i);
+        if let Some(n) = item.get("name") {
+            if self.by_name.get(n) == Some(&item.id) {
+                self.by_name.remove(n);
+            }
+        }
+        item
+    }
+
+    fn set_prop(&mut self, i: usize, k: &str, v: Vec<u8>) {
+        if k == "name" {
+            let id = self.items[i].id;
+            if let Some(old) = self.items[i].get("name") {
+                if self.by_name.get(old) == Some(&id) {
+                    let old = old.to_vec();
+                    self.by_name.remove(&old);
+                }
+            }
+            self.by_name.insert(v.clone(), id);
+        }
+        self.items[i].set(k, v);
+    }
+
+    fn pos_of(&self, id: u32) -> Option<usize> {
+        self.items.binary_search_by_key(&id, |i| i.id).ok()
+    }
+
     /// Finds by `*HEX` id, or by name.
     fn find(&self, key: &[u8]) -> Option<usize> {
         if let Some(hex) = key.strip_prefix(b"*") {
             let id = std::str::from_utf8(hex)
                 .ok()
                 .and_then(|h| u32::from_str_radix(h, 16).ok())?;
-            return self.items.iter().position(|i| i.id == id);
+            return self.pos_of(id);
         }
-        self.items.iter().position(|i| i.get("name") == Some(key))
+        self.by_name.get(key).and_then(|id| self.pos_of(*id))
     }
 }
 
@@ -280,6 +319,8 @@ pub struct World {
     pub offset: Duration,
     pub identity: String,
     rng: u64,
+    /// (router date, user) of every Mikhmon sales record, for once-per-day.
+    sales: HashSet<(String, String)>,
 }
 
 /// Price Mikhmon's on-login template writes into the sales record (rules §2).
@@ -325,9 +366,10 @@ impl World {
             offset: up,
             identity: "konter-sim".into(),
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
+            sales: HashSet::new(),
         };
         let id = w.profiles.alloc_id();
-        w.profiles.items.push(Item {
+        w.profiles.push(Item {
             id,
             props: vec![
                 ("name".into(), b"default".to_vec()),
@@ -412,7 +454,7 @@ impl World {
             item.set(k, v.to_vec());
         }
         fill_defaults(&mut item, schema(TableKind::Users));
-        self.users.items.push(item);
+        self.users.push(item);
         id
     }
 
@@ -427,7 +469,7 @@ impl World {
             ],
         };
         fill_defaults(&mut item, schema(TableKind::Profiles));
-        self.profiles.items.push(item);
+        self.profiles.push(item);
     }
 
     pub fn insert_script(&mut self, name: &str, owner: &str, source: &str, comment: &str) {
@@ -442,7 +484,28 @@ impl World {
             ],
         };
         fill_defaults(&mut item, schema(TableKind::Scripts));
-        self.scripts.items.push(item);
+        self.note_sale(&item);
+        self.scripts.push(item);
+    }
+
+    fn note_sale(&mut self, item: &Item) {
+        if item.get("comment") != Some(b"mikhmon") {
+            return;
+        }
+        let n = item.text("name");
+        let mut f = n.split("-|-");
+        if let (Some(date), Some(user)) = (f.next(), f.nth(1)) {
+            self.sales.insert((date.to_string(), user.to_string()));
+        }
+    }
+
+    fn rebuild_sales(&mut self) {
+        self.sales.clear();
+        let items = std::mem::take(&mut self.scripts.items);
+        for i in &items {
+            self.note_sale(i);
+        }
+        self.scripts.items = items;
     }
 
     pub fn user(&self, name: &str) -> Option<&Item> {
@@ -520,18 +583,11 @@ impl World {
             }
             c.into_bytes()
         };
-        self.users.items[idx].set("comment", new_comment.clone());
+        self.users.set_prop(idx, "comment", new_comment.clone());
 
         // The sales record, once per user per router date.
         let date = World::router_date(wall);
-        let already = self.scripts.items.iter().any(|s| {
-            s.get("comment") == Some(b"mikhmon") && {
-                let n = s.text("name");
-                let mut f = n.split("-|-");
-                f.next() == Some(date.as_str()) && f.nth(1) == Some(uname.as_str())
-            }
-        });
-        if !already {
+        if !self.sales.contains(&(date.clone(), uname.clone())) {
             let nc = String::from_utf8_lossy(&new_comment).into_owned();
             let blok_info = nc
                 .find("Blok-")
@@ -827,7 +883,10 @@ impl World {
         let table = self.table_mut(schema.kind);
         item.id = table.alloc_id();
         let id = item.id;
-        table.items.push(item);
+        table.push(item);
+        if schema.kind == TableKind::Scripts {
+            self.rebuild_sales();
+        }
         out.done_ret(id_text(id).as_bytes());
         Ok(Effect::None)
     }
@@ -856,8 +915,11 @@ impl World {
         let table = self.table_mut(schema.kind);
         for i in targets {
             for (k, v) in &changes {
-                table.items[i].set(k, v.clone());
+                table.set_prop(i, k, v.clone());
             }
+        }
+        if schema.kind == TableKind::Scripts {
+            self.rebuild_sales();
         }
         Ok(Effect::None)
     }
@@ -868,7 +930,10 @@ impl World {
         targets.dedup();
         let table = self.table_mut(schema.kind);
         for i in targets.into_iter().rev() {
-            table.items.remove(i);
+            table.remove_at(i);
+        }
+        if schema.kind == TableKind::Scripts {
+            self.rebuild_sales();
         }
         Ok(Effect::None)
     }
