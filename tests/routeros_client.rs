@@ -410,3 +410,52 @@ async fn twenty_megabyte_replies() {
     assert_eq!(n, 2_103);
     assert!(bytes >= 20_000_000, "{bytes}");
 }
+
+#[tokio::test]
+async fn api_ssl_with_a_trusted_self_signed_certificate() {
+    use konter::routeros::{TlsOptions, TlsVerify};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let s = SimServer::start(
+        "127.0.0.1:0",
+        SimConfig {
+            tls: Some((dir.join("routeros-sim.crt"), dir.join("routeros-sim.key"))),
+            ..cfg(20)
+        },
+    )
+    .await
+    .unwrap();
+    // Trusting the CA that signed the router certificate.
+    let mut o = s.client_options();
+    o.tls = Some(TlsOptions {
+        verify: TlsVerify::CaFile(dir.join("routeros-ca.crt")),
+        server_name: None,
+    });
+    let c = Client::connect(&o).await.unwrap();
+    let users = c
+        .hotspot_users(&UserFilter::All, UserProps::Sync)
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 20);
+    // Accept-any still works (and still checks the handshake).
+    o.tls = Some(TlsOptions {
+        verify: TlsVerify::AcceptAny,
+        server_name: None,
+    });
+    assert_eq!(
+        Client::connect(&o).await.unwrap().identity().await.unwrap(),
+        "konter-sim"
+    );
+    // The system roots do not trust a self-signed router: a TLS error that says what to do.
+    o.tls = Some(TlsOptions {
+        verify: TlsVerify::System,
+        server_name: None,
+    });
+    match Client::connect(&o).await {
+        Err(RosError::Tls(m)) => assert!(!m.is_empty()),
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+    // Plain API against the TLS port fails cleanly instead of hanging.
+    let mut plain = s.client_options();
+    plain.reply_timeout = Duration::from_secs(2);
+    assert!(Client::connect(&plain).await.is_err());
+}

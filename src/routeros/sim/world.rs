@@ -1252,7 +1252,7 @@ impl Query {
             match q {
                 QWord::Has(n) => stack.push(get(n).is_some()),
                 QWord::Lacks(n) => stack.push(get(n).is_none()),
-                QWord::Eq(n, v) => stack.push(get(n).unwrap_or(b"") == v.as_slice()),
+                QWord::Eq(n, v) => stack.push(query_eq(get(n).unwrap_or(b""), v)),
                 QWord::Lt(n, v) => stack.push(compare(get(n), v) == Some(std::cmp::Ordering::Less)),
                 QWord::Gt(n, v) => {
                     stack.push(compare(get(n), v) == Some(std::cmp::Ordering::Greater))
@@ -1276,6 +1276,21 @@ impl Query {
             }
         }
         stack.into_iter().all(|b| b)
+    }
+}
+
+/// Equality as RouterOS types it: booleans match `yes`/`no` and `true`/`false` alike.
+fn query_eq(have: &[u8], want: &[u8]) -> bool {
+    fn as_bool(b: &[u8]) -> Option<bool> {
+        match b {
+            b"true" | b"yes" => Some(true),
+            b"false" | b"no" => Some(false),
+            _ => None,
+        }
+    }
+    match (as_bool(have), as_bool(want)) {
+        (Some(a), Some(b)) => a == b,
+        _ => have == want,
     }
 }
 
