@@ -459,3 +459,27 @@ async fn api_ssl_with_a_trusted_self_signed_certificate() {
     plain.reply_timeout = Duration::from_secs(2);
     assert!(Client::connect(&plain).await.is_err());
 }
+
+/// Jobs run these on `tokio::spawn`, so their futures must be `Send`.
+#[tokio::test]
+async fn operations_can_be_spawned() {
+    let s = sim(30).await;
+    let router = Router::new(Some(s.client_options()));
+    let r2 = router.clone();
+    let users: Vec<NewUser> = (0..5).map(|i| voucher(&format!("sp{i}"))).collect();
+    let n = tokio::spawn(async move {
+        let c = r2.client().await.unwrap();
+        let res = c.add_hotspot_users(&users, 4, |_, _| {}).await;
+        assert!(res.iter().all(|r| r.is_ok()));
+        let listed = r2
+            .read(|c| async move { c.hotspot_users(&UserFilter::All, UserProps::Sync).await })
+            .await
+            .unwrap();
+        let active = c.active_sessions().await.unwrap();
+        let scripts = c.scripts(Some("mikhmon")).await.unwrap();
+        (listed.len(), active.len() <= 30, scripts.len() <= 30)
+    })
+    .await
+    .unwrap();
+    assert_eq!(n, (35, true, true));
+}
