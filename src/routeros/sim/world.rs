@@ -578,8 +578,11 @@ impl World {
                 c.push_str(" | ");
                 c.push_str(&blok);
             }
-            if comment_text.contains("VIP") {
-                c.push_str(" | VIP");
+            for word in ["VIP", "Pengelola"] {
+                if comment_text.contains(word) {
+                    c.push_str(" | ");
+                    c.push_str(word);
+                }
             }
             c.into_bytes()
         };
