@@ -421,6 +421,15 @@ impl Client {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(tag.clone(), tx);
+        if let Some(e) = self.inner.closed_reason() {
+            // Closed between the check above and the insert: nobody would answer.
+            self.inner
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&tag);
+            return Err(e);
+        }
         let mut words = cmd.words;
         let mut tag_word = b".tag=".to_vec();
         tag_word.extend_from_slice(&tag);

@@ -110,6 +110,11 @@ impl Router {
         self
     }
 
+    /// The configured `host:port`, for labels.
+    pub fn addr(&self) -> Option<&str> {
+        self.inner.opts.as_ref().map(|o| o.addr.as_str())
+    }
+
     pub fn is_enabled(&self) -> bool {
         self.inner.opts.is_some()
     }
