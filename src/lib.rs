@@ -3,7 +3,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod domain;
 pub mod i18n;
+pub mod import;
+pub mod jobs;
 pub mod logging;
 pub mod routeros;
 pub mod store;
