@@ -122,14 +122,7 @@ fn add_user(w: &mut World, i: usize, name: &str, state: State, boot: NaiveDateTi
     let mut online = false;
     match state {
         State::Ready => {}
-        State::Vip => {
-            let word = if w.rand_below(2) == 0 {
-                "VIP"
-            } else {
-                "Pengelola"
-            };
-            comment = format!("{gen_comment} | {word}").into_bytes();
-        }
+        State::Vip => comment = format!("{gen_comment} | VIP").into_bytes(),
         State::Terpakai => {
             uptime = minutes * 60 - w.rand_below(90);
             bytes_in = (3 + w.rand_below(80)) * 1_048_576 + w.rand_below(1_048_576);
@@ -253,7 +246,6 @@ mod tests {
         assert!(comments.iter().any(|c| c.contains("Retur Ref:vc-")));
         assert!(comments.iter().any(|c| c.contains("| invalid")));
         assert!(comments.iter().any(|c| c.contains("| VIP")));
-        assert!(comments.iter().any(|c| c.contains("| Pengelola")));
         assert!(comments.iter().any(|c| c.contains("| IP:")));
         assert!(!w.active.is_empty());
         assert!(w
