@@ -332,6 +332,31 @@ mod tests {
         assert_eq!(r.read_sentence().await, Err(ProtoError::ControlByte(0xF8)));
     }
 
+    /// Random bytes never panic the reader: every input ends in a sentence, an error or EOF.
+    #[tokio::test]
+    async fn random_bytes_do_not_panic() {
+        let mut x: u64 = 0x1234_5678_9abc_def0;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..2000 {
+            let len = (next() % 64) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let mut r = SentenceReader::new(&bytes[..], 256);
+            for _ in 0..64 {
+                match r.read_sentence().await {
+                    Ok(Some(s)) => {
+                        let _ = crate::routeros::command::Reply::parse(s.words);
+                    }
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+    }
+
     #[test]
     fn attributes_split_on_second_equals() {
         assert_eq!(split_attr(b"=name=a=b"), Some((&b"name"[..], &b"a=b"[..])));

@@ -714,6 +714,11 @@ impl World {
 
     /// Runs one command (after login) and returns its reply sentences, tag included.
     pub fn execute(&mut self, words: &[Vec<u8>], now: SimTime) -> (Vec<Sentence>, Effect) {
+        if words.is_empty() {
+            let mut r = Reply::new(None);
+            r.trap("empty command");
+            return (r.finish(), Effect::None);
+        }
         let mut tag: Option<Vec<u8>> = None;
         let mut attrs: Vec<(&[u8], &[u8])> = Vec::new();
         let mut queries: Vec<&[u8]> = Vec::new();
@@ -1603,6 +1608,50 @@ mod tests {
             .login(b"k7", None, "10.5.50.9", "x", Duration::from_secs(701))
             .is_err());
         assert_eq!(w.scripts.items.len(), 1);
+    }
+
+    /// Garbage commands get traps, never a panic, and always end with `!done`.
+    #[test]
+    fn random_commands_are_trapped() {
+        let mut w = world();
+        let paths = [
+            "/ip/hotspot/user/print",
+            "/ip/hotspot/user/add",
+            "/ip/hotspot/user/set",
+            "/ip/hotspot/user/remove",
+            "/ip/hotspot/active/login",
+            "/ip/hotspot/active/remove",
+            "/system/script/add",
+            "/x",
+            "",
+            "/",
+        ];
+        let parts: [&[u8]; 12] = [
+            b"=name=a",
+            b"=.id=*1",
+            b"=numbers=a,b",
+            b"?#|",
+            b"?#!",
+            b"?name",
+            b"?<uptime=1m",
+            b"=disabled=maybe",
+            b"=profile=",
+            b"=",
+            b"junk",
+            b"=.proplist=name",
+        ];
+        let mut x: u64 = 99;
+        for _ in 0..3000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut words = vec![paths[(x >> 33) as usize % paths.len()].as_bytes().to_vec()];
+            for k in 0..((x >> 20) % 4) {
+                words.push(parts[((x >> (8 + k * 4)) % 12) as usize].to_vec());
+            }
+            let (out, _) = w.execute(&words, Duration::from_secs(x % 5000));
+            assert_eq!(out.last().unwrap()[0], b"!done");
+        }
     }
 
     #[test]
