@@ -784,7 +784,7 @@ impl World {
                 let up = format_uptime(self.effective(now).as_secs());
                 let row = vec![
                     ("uptime".to_string(), up.into_bytes()),
-                    ("version".to_string(), b"7.16 (konter-sim)".to_vec()),
+                    ("version".to_string(), b"7.18 (konter-sim)".to_vec()),
                     ("board-name".to_string(), b"konter-sim".to_vec()),
                     ("cpu-load".to_string(), b"3".to_vec()),
                     ("free-memory".to_string(), b"104857600".to_vec()),
