@@ -483,3 +483,28 @@ async fn operations_can_be_spawned() {
     .unwrap();
     assert_eq!(n, (35, true, true));
 }
+
+#[tokio::test]
+async fn dropping_a_stream_cancels_it_and_the_connection_goes_on() {
+    let s = sim(3000).await;
+    let c = Client::connect(&s.client_options()).await.unwrap();
+    let mut st = c
+        .stream(konter::routeros::command::Command::new(
+            "/ip/hotspot/user/print",
+        ))
+        .await
+        .unwrap();
+    let first = st.next_row().await.unwrap().unwrap();
+    assert!(!first.text("name").is_empty());
+    drop(st);
+    // The rest of that print is discarded; new commands are answered.
+    for _ in 0..3 {
+        assert_eq!(c.identity().await.unwrap(), "konter-sim");
+    }
+    let n = c
+        .each_hotspot_user(&UserFilter::All, UserProps::Sync, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(n, 3000);
+    assert!(!c.is_closed());
+}

@@ -405,6 +405,10 @@ impl Client {
     }
 
     /// Sends a command and returns its replies as a stream of rows.
+    ///
+    /// Consume the stream (or drop it, which cancels the command): while its buffer of
+    /// sentences is full, replies to other commands on this connection wait behind it. So do
+    /// not await another command of the same client from the task that holds an unread stream.
     pub async fn stream(&self, cmd: Command) -> Result<ReplyStream, RosError> {
         if let Some(e) = self.inner.closed_reason() {
             return Err(e);
