@@ -553,9 +553,14 @@ impl World {
         let comment = user.get("comment").unwrap_or(b"").to_vec();
         let wall = self.boot_wall + chrono::Duration::from_std(now).unwrap_or_default();
 
-        // First login: `<expiry> | Blok-..[ | VIP]`.
+        // First login: `<expiry> | Blok-..[ | VIP]`; later logins keep the comment.
         let comment_text = String::from_utf8_lossy(&comment).into_owned();
-        let new_comment = if comment_text.contains('|') {
+        // Mikhmon rewrites only a voucher that never logged in (`vc-`/`up-` or no comment).
+        let first = comment_text.is_empty()
+            || comment_text.starts_with("vc-")
+            || comment_text.starts_with("up-")
+            || !comment_text.contains('|');
+        let new_comment = if !first {
             comment.clone()
         } else {
             let expiry = wall + chrono::Duration::days(1);
@@ -1652,6 +1657,61 @@ mod tests {
             let (out, _) = w.execute(&words, Duration::from_secs(x % 5000));
             assert_eq!(out.last().unwrap()[0], b"!done");
         }
+    }
+
+    #[test]
+    fn vip_first_login_keeps_the_vip_mark() {
+        let mut w = world();
+        run(
+            &mut w,
+            &[
+                "/ip/hotspot/user/add",
+                "=name=v1",
+                "=comment=vc-555-11.20.26-Blok-B10 | VIP",
+            ],
+        );
+        w.login(
+            b"v1",
+            None,
+            "10.5.50.3",
+            "02:00:00:00:00:03",
+            Duration::ZERO,
+        )
+        .unwrap();
+        assert_eq!(
+            w.user("v1").unwrap().text("comment"),
+            "nov/22/2026 09:00:00 | Blok-B10 | VIP"
+        );
+        // A retur voucher keeps its comment; its sale carries "(Retur)".
+        run(
+            &mut w,
+            &[
+                "/ip/hotspot/user/add",
+                "=name=r1",
+                "=comment=Blok-B10 (Retur) Valid: Retur Ref:vc-abc123 | Profile:10Menit",
+            ],
+        );
+        w.login(
+            b"r1",
+            None,
+            "10.5.50.4",
+            "02:00:00:00:00:04",
+            Duration::ZERO,
+        )
+        .unwrap();
+        let r1 = w.user("r1").unwrap().text("comment");
+        assert!(r1.starts_with("Blok-B10 (Retur)"), "{r1}");
+        let sale = w
+            .scripts
+            .items
+            .iter()
+            .map(|s| s.text("name"))
+            .find(|n| n.contains("-|-r1-|-"))
+            .unwrap();
+        assert!(
+            sale.ends_with("-|-Blok-B10 (Retur) Valid: Retur Ref:vc-abc123"),
+            "{sale}"
+        );
     }
 
     #[test]
