@@ -109,3 +109,31 @@ fn busy_port_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// `konter demo` is not async: it runs the simulator on its own thread.
+#[test]
+fn background_simulator_for_the_demo() {
+    use konter::routeros::sim::{BackgroundSim, SimConfig};
+    let sim = BackgroundSim::start("127.0.0.1:0", SimConfig::demo()).unwrap();
+    let mut cfg = konter::config::RouterConfig::default();
+    sim.configure(&mut cfg);
+    assert_eq!(cfg.password, "konter");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let n = rt.block_on(async {
+        let c = Client::connect(&ClientOptions::from_config(&cfg))
+            .await
+            .unwrap();
+        c.hotspot_users(&UserFilter::All, UserProps::Sync)
+            .await
+            .unwrap()
+            .len()
+    });
+    assert_eq!(n, 300);
+    let addr = sim.addr();
+    drop(sim);
+    // Stopped: nothing listens there any more.
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}
