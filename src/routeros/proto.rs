@@ -69,8 +69,11 @@ pub fn len_prefix_size(first: u8) -> Result<usize, ProtoError> {
 
 /// Decodes a complete length prefix (`prefix.len()` must be `len_prefix_size(prefix[0])`).
 pub fn decode_len(prefix: &[u8]) -> Result<usize, ProtoError> {
-    let size = len_prefix_size(prefix[0])?;
-    debug_assert_eq!(prefix.len(), size);
+    let first = *prefix.first().ok_or(ProtoError::Truncated)?;
+    let size = len_prefix_size(first)?;
+    if prefix.len() != size {
+        return Err(ProtoError::Truncated);
+    }
     let v = match size {
         1 => prefix[0] as u32,
         2 => u16::from_be_bytes([prefix[0], prefix[1]]) as u32 & 0x3FFF,
@@ -278,6 +281,12 @@ mod tests {
             let b = enc(len);
             assert_eq!(decode_len(&b).unwrap(), len);
         }
+    }
+
+    #[test]
+    fn short_prefixes_are_errors() {
+        assert_eq!(decode_len(&[]), Err(ProtoError::Truncated));
+        assert_eq!(decode_len(&[0x80]), Err(ProtoError::Truncated));
     }
 
     #[test]
