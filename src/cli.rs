@@ -66,6 +66,11 @@ pub enum Command {
     /// One voucher: usage check by serial or code (Otoplus-style).
     #[command(subcommand)]
     Voucher(crate::otomax::cli::VoucherCmd),
+    /// Simulators of outside systems (a MikroTik router) for the demo and tests.
+    Sim {
+        #[command(subcommand)]
+        cmd: crate::routeros::sim::cli::SimCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +163,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Stock) => stock(&ctx),
         Some(Command::Otomax(cmd)) => crate::otomax::cli::run_otomax(&ctx, cmd),
         Some(Command::Voucher(cmd)) => crate::otomax::cli::run_voucher(&ctx, cmd),
+        Some(Command::Sim { cmd }) => crate::routeros::sim::cli::run(&ctx, cmd),
         None => crate::tui::start(ctx.config.clone(), ctx.today),
     };
     match result {
@@ -219,8 +225,16 @@ fn demo(mut ctx: Ctx) -> CmdResult {
     ctx.config.store.data_dir = Some(dir.path().to_path_buf());
     let _log = crate::logging::init(dir.path()).ok();
     init(&ctx, true)?;
-    // `dir` lives until the TUI closes; the demo data goes with it.
+    // The built-in router simulator stands in for the shop's MikroTik, on a loopback port.
+    let sim = crate::routeros::sim::BackgroundSim::start(
+        "127.0.0.1:0",
+        crate::routeros::sim::SimConfig::demo(),
+    )
+    .map_err(UserError)?;
+    sim.configure(&mut ctx.config.router);
+    // `dir` and `sim` live until the TUI closes; the demo data goes with them.
     let code = crate::tui::start(ctx.config.clone(), ctx.today)?;
+    drop(sim);
     drop(dir);
     Ok(code)
 }

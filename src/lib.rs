@@ -10,5 +10,6 @@ pub mod jobs;
 pub mod ledger;
 pub mod logging;
 pub mod otomax;
+pub mod routeros;
 pub mod store;
 pub mod tui;
