@@ -1058,6 +1058,8 @@ impl Conn {
         let mark = self.undo.len();
         let mut rows = 0u64;
         let mut failure: Option<SqlError> = forced.map(|n| (n, fault_message(n)));
+        let shared = self.s.clone();
+        let mut db = shared.db.lock().unwrap();
         while !r.done() {
             match r.u8()? {
                 0xD1 => {
@@ -1066,10 +1068,10 @@ impl Conn {
                         vals.push(r.value(t)?);
                     }
                     if drop_after.is_some_and(|d| rows as usize >= d) {
+                        drop(db);
                         return Ok(None);
                     }
                     if failure.is_none() {
-                        let mut db = self.s.db.lock().unwrap();
                         if let Err(e) = db.insert(&table, &target, vals, &mut self.undo) {
                             failure = Some(e);
                         }
@@ -1089,7 +1091,7 @@ impl Conn {
         }
         if let Some((num, m)) = failure {
             let tail = self.undo.split_off(mark);
-            self.s.db.lock().unwrap().rollback(tail);
+            db.rollback(tail);
             w.error(num, 14, &m);
             w.done(0xFD, 0x02, None);
             return Ok(Some(w.0));

@@ -161,7 +161,10 @@ impl Value {
                 Value::DateTime(self.as_datetime().ok_or_else(|| conv("datetime"))?)
             }
             SqlType::VarChar(n) | SqlType::NVarChar(n) => {
-                let s = self.to_string();
+                let s = match self {
+                    Value::Str(s) => s,
+                    other => other.to_string(),
+                };
                 if *n != 0 && s.chars().count() > *n as usize {
                     return Err((
                         2628,
