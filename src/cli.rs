@@ -60,6 +60,11 @@ pub enum Command {
     },
     /// Vouchers per product: in stock, sold, used, expiring.
     Stock,
+    /// Simulators of outside systems (a MikroTik router) for the demo and tests.
+    Sim {
+        #[command(subcommand)]
+        cmd: crate::routeros::sim::cli::SimCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +155,7 @@ pub fn run(cli: Cli) -> i32 {
                 },
         }) => import_vouchers(&ctx, &file, product.as_deref(), dry_run, confirm),
         Some(Command::Stock) => stock(&ctx),
+        Some(Command::Sim { cmd }) => crate::routeros::sim::cli::run(&ctx, cmd),
         None => crate::tui::start(ctx.config.clone(), ctx.today),
     };
     match result {

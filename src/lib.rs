@@ -8,5 +8,6 @@ pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod logging;
+pub mod routeros;
 pub mod store;
 pub mod tui;

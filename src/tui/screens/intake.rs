@@ -117,7 +117,7 @@ pub enum IntakeMsg {
     // ---- job results
     Loaded(Arc<BatchView>),
     BatchList(Arc<Vec<BatchSummary>>),
-    Products(Arc<Vec<ProductRule>>),
+    Products(Arc<Vec<(String, ProductRule)>>),
     /// After an edit was saved and the batch reloaded: tell how the line stands now.
     RowSaved {
         line: i64,
@@ -1182,12 +1182,12 @@ impl Screen for IntakeScreen {
                 };
             }
             IntakeMsg::Products(p) => {
-                self.products = Arc::new(p.iter().map(|r| r.code.clone()).collect());
-                self.rules = Arc::new(p.iter().map(|r| (r.code.clone(), r.clone())).collect());
+                self.products = Arc::new(p.iter().map(|(code, _)| code.clone()).collect());
+                self.rules = Arc::new(p.iter().cloned().collect());
                 if let Mode::Form(f) = &mut self.mode {
                     if f.fields[0].value().is_empty() {
                         if let Some(first) = p.first() {
-                            f.fields[0].set(&first.code);
+                            f.fields[0].set(&first.0);
                         }
                     }
                     self.form_validate(ctx);

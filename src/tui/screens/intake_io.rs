@@ -79,7 +79,7 @@ pub fn validate_fields(
     lang: Lang,
 ) -> [Option<String>; 4] {
     let mut out: [Option<String>; 4] = Default::default();
-    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).cloned(), today);
+    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).copied(), today);
     if let Some(v) = verdict {
         let i = field_index(v.field);
         out[i] = Some(v.message(lang));
@@ -93,7 +93,7 @@ pub fn is_missing_only(
     values: &[String; 4],
     today: NaiveDate,
 ) -> bool {
-    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).cloned(), today);
+    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).copied(), today);
     verdict.is_some_and(|v| v.problem == Problem::MissingField)
 }
 
@@ -127,13 +127,13 @@ pub fn stage_manual(
     Ok(id)
 }
 
-pub fn product_rules(db: &Db) -> R<Vec<ProductRule>> {
+pub fn product_rules(db: &Db) -> R<Vec<(String, ProductRule)>> {
     db.with(|st| {
         Ok(st
             .products()?
             .into_iter()
             .filter(|p| p.active)
-            .map(|p| p.rule())
+            .map(|p| (p.code.clone(), p.rule()))
             .collect())
     })
     .map_err(s)
