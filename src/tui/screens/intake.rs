@@ -715,34 +715,34 @@ impl Screen for IntakeScreen {
             vec![
                 b(Key::plain(KeyCode::Up), ("naik", "up"), M::Up)
                     .also(Key::ch('k'))
-                    .quiet(),
+                    .grouped("pindah baris", "move between lines"),
                 b(Key::plain(KeyCode::Down), ("turun", "down"), M::Down)
                     .also(Key::ch('j'))
-                    .quiet(),
+                    .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::PageUp),
                     ("halaman naik", "page up"),
                     M::PageUp,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::PageDown),
                     ("halaman turun", "page down"),
                     M::PageDown,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::Home),
                     ("baris pertama", "first line"),
                     M::Home,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::End),
                     ("baris terakhir", "last line"),
                     M::End,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
             ]
         };
         match &self.mode {
