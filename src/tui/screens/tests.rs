@@ -333,3 +333,20 @@ async fn f2_prompt_explains_bad_paths_and_asks_for_the_product() {
     assert!(s.contains("plain_list.txt"), "{s}");
     assert!(s.contains("TSELVD5"), "{s}");
 }
+
+#[tokio::test]
+async fn f2_form_counts_digits_while_typing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = harness(dir.path(), 80, 24).await;
+    t.keys("f");
+    t.settle().await;
+    t.keys("<Up><C-u>TSELVD5<Tab>1234 5678 9012");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("12/16 digit"), "{s}");
+    t.keys("34567<Tab>1<Tab>2027-01-01");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("✗ 17/16 digit") || s.contains("✗ salah"), "{s}");
+    assert!(s.contains("panjang kode voucher salah"), "{s}");
+}
