@@ -217,8 +217,16 @@ fn demo(mut ctx: Ctx) -> CmdResult {
     ctx.config.store.data_dir = Some(dir.path().to_path_buf());
     let _log = crate::logging::init(dir.path()).ok();
     init(&ctx, true)?;
-    // `dir` lives until the TUI closes; the demo data goes with it.
+    // The built-in router simulator stands in for the shop's MikroTik, on a loopback port.
+    let sim = crate::routeros::sim::BackgroundSim::start(
+        "127.0.0.1:0",
+        crate::routeros::sim::SimConfig::demo(),
+    )
+    .map_err(UserError)?;
+    sim.configure(&mut ctx.config.router);
+    // `dir` and `sim` live until the TUI closes; the demo data goes with them.
     let code = crate::tui::start(ctx.config.clone(), ctx.today)?;
+    drop(sim);
     drop(dir);
     Ok(code)
 }
