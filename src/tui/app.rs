@@ -432,8 +432,10 @@ impl App {
         f(self.screens[idx].as_mut(), &mut ctx)
     }
 
-    /// Shows the first screen: lets it load its data.
+    /// Shows the first screen (it loads its data) and checks the configured connections.
     pub fn start(&mut self) {
+        let router = crate::tui::probes::router(&self.config, &mut self.jobs, self.lang);
+        self.conns[Backend::Router.index()] = router;
         let id = self.current;
         for a in self.with_screen(id, |s, ctx| s.on_show(ctx)) {
             self.dispatch(a);
