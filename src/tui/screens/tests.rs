@@ -123,6 +123,7 @@ async fn f2_confirm_dialog_names_the_count_and_inserts() {
         let dir = tempfile::tempdir().unwrap();
         let mut t = harness(dir.path(), w, h).await;
         import_bad_mixed(&mut t).await;
+        t.expire_toasts();
         t.keys("C");
         let s = t.screen();
         insta::assert_snapshot!(format!("f2_confirm_{w}x{h}"), s);
