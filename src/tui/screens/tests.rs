@@ -351,3 +351,21 @@ async fn f2_form_counts_digits_while_typing() {
     assert!(s.contains("✗ 17/16 digit") || s.contains("✗ salah"), "{s}");
     assert!(s.contains("panjang kode voucher salah"), "{s}");
 }
+
+#[tokio::test]
+async fn f2_earlier_batches_can_be_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = harness(dir.path(), 80, 24).await;
+    import_bad_mixed(&mut t).await;
+    assert!(t.screen().contains("Batch #2  bad_mixed.csv"));
+    t.keys("b");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("Batch sebelumnya"), "{s}");
+    assert!(s.contains("#2") && s.contains("#1"), "{s}");
+    // Newest first: #1 is the second line.
+    t.keys("<Down><Enter>");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("Batch #1  kiriman_distributor.csv"), "{s}");
+}
