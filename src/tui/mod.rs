@@ -31,6 +31,7 @@ pub mod app;
 pub mod data;
 pub mod jobs;
 pub mod keys;
+pub mod probes;
 pub mod screen;
 pub mod screens;
 pub mod status;

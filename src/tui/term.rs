@@ -50,6 +50,11 @@ fn install_hooks() -> Result<()> {
     // A second install (konter demo after a failed start, tests) is harmless.
     let _ = eyre_hook.install();
     std::panic::set_hook(Box::new(move |info| {
+        if crate::tui::jobs::in_job() {
+            // Caught by the job runner and shown as a failed job: the TUI keeps running.
+            tracing::error!("job panicked: {info}");
+            return;
+        }
         restore_terminal();
         tracing::error!("panic: {info}");
         eprintln!("{}", panic_hook.panic_report(info));

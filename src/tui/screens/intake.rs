@@ -710,34 +710,34 @@ impl Screen for IntakeScreen {
             vec![
                 b(Key::plain(KeyCode::Up), ("naik", "up"), M::Up)
                     .also(Key::ch('k'))
-                    .quiet(),
+                    .grouped("pindah baris", "move between lines"),
                 b(Key::plain(KeyCode::Down), ("turun", "down"), M::Down)
                     .also(Key::ch('j'))
-                    .quiet(),
+                    .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::PageUp),
                     ("halaman naik", "page up"),
                     M::PageUp,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::PageDown),
                     ("halaman turun", "page down"),
                     M::PageDown,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::Home),
                     ("baris pertama", "first line"),
                     M::Home,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::End),
                     ("baris terakhir", "last line"),
                     M::End,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
             ]
         };
         match &self.mode {
@@ -1366,7 +1366,7 @@ impl Screen for IntakeScreen {
         let area = if let Mode::Form(form) = &self.mode {
             let [top, rest] =
                 Layout::vertical([Constraint::Length(8), Constraint::Min(5)]).areas(area);
-            render_form(f, top, form, &self.products, ctx);
+            render_form(f, top, form, &self.products, &self.rules, ctx);
             rest
         } else {
             area
@@ -1803,7 +1803,14 @@ fn render_row_side(f: &mut Frame, area: Rect, r: &RowView, batch: &BatchView, ct
     );
 }
 
-fn render_form(f: &mut Frame, area: Rect, form: &FormState, products: &[String], ctx: &RenderCtx) {
+fn render_form(
+    f: &mut Frame,
+    area: Rect,
+    form: &FormState,
+    products: &[String],
+    rules: &HashMap<String, ProductRule>,
+    ctx: &RenderCtx,
+) {
     let lang = ctx.lang;
     let t = ctx.theme;
     let title = match form.batch {
@@ -1844,9 +1851,32 @@ fn render_form(f: &mut Frame, area: Rect, form: &FormState, products: &[String],
             i == form.focus,
         );
         // A mark beside each field as you type; the reason is spelled out below the fields.
+        // While a code or serial is still short, a digit count says how far along it is.
+        let digits = values[i].chars().filter(char::is_ascii_digit).count();
+        let want = rules
+            .get(&key.0)
+            .map(|r| if i == 1 { r.code_len } else { r.serial_len });
+        let short = (i == 1 || i == 2) && want.is_some_and(|(min, _)| digits < min as usize);
+        let long = (i == 1 || i == 2) && want.is_some_and(|(_, max)| digits > max as usize);
         let verdict = match &form.problems[i] {
             Some(_) => Span::styled(lang.t("✗ salah", "✗ wrong"), t.error),
             None if values[i].trim().is_empty() => Span::raw(""),
+            None if long => Span::styled(
+                format!(
+                    "✗ {digits}/{} {}",
+                    want.map(|w| w.1).unwrap_or(0),
+                    lang.t("digit", "digits")
+                ),
+                t.error,
+            ),
+            None if short => Span::styled(
+                format!(
+                    "{digits}/{} {}",
+                    want.map(|w| w.0).unwrap_or(0),
+                    lang.t("digit", "digits")
+                ),
+                t.dim,
+            ),
             None if (i == 1 || i == 2) && clean => match &dup {
                 Some(Some(_)) => Span::styled(lang.t("✗ sudah ada", "✗ exists"), t.error),
                 Some(None) => Span::styled("✓", t.ok),

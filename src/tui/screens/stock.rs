@@ -277,11 +277,11 @@ impl Screen for StockScreen {
         };
         let columns = [
             Column::new(lang.t("Produk", "Product"), Constraint::Length(9)),
-            Column::new(lang.t("Nama", "Name"), Constraint::Fill(1)),
+            Column::new(lang.t("Nama", "Name"), Constraint::Max(24)),
             Column::new(lang.t("Stok", "Stock"), Constraint::Length(8)),
             Column::new(lang.t("Terjual", "Sold"), Constraint::Length(7)),
             Column::new(lang.t("Terpakai", "Used"), Constraint::Length(8)),
-            Column::new(exp_title, Constraint::Length(13)),
+            Column::new(exp_title, Constraint::Min(13)),
         ];
         let rows = &self.rows;
         VTable {

@@ -123,6 +123,7 @@ async fn f2_confirm_dialog_names_the_count_and_inserts() {
         let dir = tempfile::tempdir().unwrap();
         let mut t = harness(dir.path(), w, h).await;
         import_bad_mixed(&mut t).await;
+        t.expire_toasts();
         t.keys("C");
         let s = t.screen();
         insta::assert_snapshot!(format!("f2_confirm_{w}x{h}"), s);
@@ -332,4 +333,39 @@ async fn f2_prompt_explains_bad_paths_and_asks_for_the_product() {
     let s = t.screen();
     assert!(s.contains("plain_list.txt"), "{s}");
     assert!(s.contains("TSELVD5"), "{s}");
+}
+
+#[tokio::test]
+async fn f2_form_counts_digits_while_typing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = harness(dir.path(), 80, 24).await;
+    t.keys("f");
+    t.settle().await;
+    t.keys("<Up><C-u>TSELVD5<Tab>1234 5678 9012");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("12/16 digit"), "{s}");
+    t.keys("34567<Tab>1<Tab>2027-01-01");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("✗ 17/16 digit") || s.contains("✗ salah"), "{s}");
+    assert!(s.contains("panjang kode voucher salah"), "{s}");
+}
+
+#[tokio::test]
+async fn f2_earlier_batches_can_be_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = harness(dir.path(), 80, 24).await;
+    import_bad_mixed(&mut t).await;
+    assert!(t.screen().contains("Batch #2  bad_mixed.csv"));
+    t.keys("b");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("Batch sebelumnya"), "{s}");
+    assert!(s.contains("#2") && s.contains("#1"), "{s}");
+    // Newest first: #1 is the second line.
+    t.keys("<Down><Enter>");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("Batch #1  kiriman_distributor.csv"), "{s}");
 }
