@@ -87,11 +87,7 @@ impl App {
         if db.is_some() {
             conns[Backend::Sqlite.index()] = ConnState::Connected;
         }
-        let sqlserver = !config.otomax.url.trim().is_empty();
-        if sqlserver {
-            conns[Backend::SqlServer.index()] = ConnState::Connecting;
-        }
-        let mut app = App {
+        App {
             lang,
             theme,
             config,
@@ -107,17 +103,7 @@ impl App {
             jobs: Jobs::new(tx),
             tick: 0,
             quit: false,
-        };
-        if sqlserver {
-            // Connect and check the mapping in the background; the status bar follows.
-            let config = app.config.clone();
-            app.jobs.spawn_blocking("SQL Server", move |_| {
-                Ok(crate::tui::screens::intake_io::probe_sqlserver(
-                    &config, lang,
-                ))
-            });
         }
-        app
     }
 
     pub fn should_quit(&self) -> bool {
@@ -450,6 +436,8 @@ impl App {
     pub fn start(&mut self) {
         let router = crate::tui::probes::router(&self.config, &mut self.jobs, self.lang);
         self.conns[Backend::Router.index()] = router;
+        let sqlserver = crate::tui::probes::sqlserver(&self.config, &mut self.jobs, self.lang);
+        self.conns[Backend::SqlServer.index()] = sqlserver;
         let id = self.current;
         for a in self.with_screen(id, |s, ctx| s.on_show(ctx)) {
             self.dispatch(a);

@@ -28,3 +28,19 @@ pub fn router(config: &Config, jobs: &mut Jobs, lang: Lang) -> ConnState {
     });
     ConnState::Connecting
 }
+
+/// Connects to OtoMaX's SQL Server and checks the mapping once. Returns the state to show while
+/// the check runs: `Connecting`, or `Disabled` when no SQL Server is configured (the embedded
+/// ledger is used).
+pub fn sqlserver(config: &Config, jobs: &mut Jobs, lang: Lang) -> ConnState {
+    if config.otomax.url.trim().is_empty() {
+        return ConnState::Disabled;
+    }
+    let config = config.clone();
+    jobs.spawn_blocking(lang.t("cek SQL Server", "check SQL Server"), move |_| {
+        Ok(crate::tui::screens::intake_io::probe_sqlserver(
+            &config, lang,
+        ))
+    });
+    ConnState::Connecting
+}
