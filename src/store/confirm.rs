@@ -1,5 +1,6 @@
 //! Staging-row queries of the confirm step: which rows of a batch go to the ledger, and marking
 //! them queued, inserted or rejected. insert_status: 0 new, 1 queued, 2 rejected, 3 inserted.
+//! Rows are addressed by their key id = batch_id * 2^32 + line (see 0001_intake.sql).
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection};
@@ -16,8 +17,9 @@ pub struct Pending {
 pub fn pending_rows(conn: &Connection, batch_id: i64) -> rusqlite::Result<Vec<Pending>> {
     let mut st = conn.prepare(
         "SELECT line, product, code, serial, expiry, insert_status FROM staging_rows
-         WHERE batch_id = ?1 AND error_kind IS NULL AND dropped = 0 AND insert_status IN (0, 1, 2)
-         ORDER BY line",
+         WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295
+           AND error_kind IS NULL AND dropped = 0 AND insert_status IN (0, 1, 2)
+         ORDER BY id",
     )?;
     let rows = st.query_map([batch_id], |r| {
         let expiry: String = r.get(4)?;
@@ -56,7 +58,7 @@ pub fn mark(
     {
         let mut st = tx.prepare(
             "UPDATE staging_rows SET insert_status = ?3, insert_reason = ?4, status_at = ?5
-             WHERE batch_id = ?1 AND line = ?2",
+             WHERE id = (?1 << 32) + ?2",
         )?;
         for (line, status, reason) in lines {
             st.execute(params![batch_id, line, status, reason, now])?;

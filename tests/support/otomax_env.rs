@@ -197,8 +197,8 @@ pub fn staged(conn: &rusqlite::Connection, rows: &[(&str, &str, &str, &str)]) ->
     let id = conn.last_insert_rowid();
     for (i, (p, c, s, e)) in rows.iter().enumerate() {
         conn.execute(
-            "INSERT INTO staging_rows(batch_id, line, product, code, serial, expiry, entry_at, status_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, '2026-11-21T06:00:00', '2026-11-21T06:00:00')",
+            "INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry, entry_at, status_at)
+             VALUES ((?1 << 32) + ?2, ?1, ?2, ?3, ?4, ?5, ?6, '2026-11-21T06:00:00', '2026-11-21T06:00:00')",
             rusqlite::params![id, i as i64 + 2, p, c, s, e],
         )
         .unwrap();
@@ -209,7 +209,10 @@ pub fn staged(conn: &rusqlite::Connection, rows: &[(&str, &str, &str, &str)]) ->
 /// insert_status of every line of a batch, in line order.
 pub fn statuses(conn: &rusqlite::Connection, batch: i64) -> Vec<(i64, i64, Option<String>)> {
     let mut st = conn
-        .prepare("SELECT line, insert_status, insert_reason FROM staging_rows WHERE batch_id = ?1 ORDER BY line")
+        .prepare(
+            "SELECT line, insert_status, insert_reason FROM staging_rows
+             WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 ORDER BY id",
+        )
         .unwrap();
     st.query_map([batch], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
