@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod domain;
 pub mod i18n;
 pub mod logging;
 pub mod store;

@@ -1,0 +1,3 @@
+//! Pure business rules: plain values in, values out. No IO, no clock, no terminal.
+
+pub mod hotspot;
