@@ -418,7 +418,7 @@ pub fn blok_minutes(text: &str) -> Option<u32> {
 pub fn minutes_in_text(text: &str) -> Option<u32> {
     let lower = text.to_ascii_lowercase();
     let b = lower.as_bytes();
-    for (i, _) in lower.match_indices(|c: char| c == '1' || c == '3') {
+    for (i, _) in lower.match_indices(['1', '3']) {
         if i > 0 && b[i - 1].is_ascii_digit() {
             continue;
         }
