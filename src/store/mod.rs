@@ -3,6 +3,7 @@
 //! The store is synchronous (rusqlite); async callers use it from `spawn_blocking` or a job
 //! thread. Each area keeps its queries in its own file next to this one.
 
+pub mod hotspot;
 pub mod intake;
 pub mod migrations;
 
