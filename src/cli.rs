@@ -4,17 +4,26 @@
 //! one arm in [`run`], so the areas stay apart.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use serde_json::json;
 
 use crate::config::{self, Config};
 use crate::i18n::Lang;
+use crate::jobs::intake::{self as intake_job, ImportRequest};
+use crate::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "konter",
     version,
-    about = "Alat kasir konter pulsa & wartel (TUI keyboard-only) / counter tool for a phone-credit and hotspot shop"
+    about = "Alat kasir konter pulsa & wartel (TUI keyboard-only) / counter tool for a phone-credit and hotspot shop",
+    long_about = "Tanpa perintah: membuka TUI. / Without a command: opens the TUI.\n\
+                  Koneksi dari config atau env: KONTER_CONFIG, KONTER_DATA_DIR, KONTER_OTOMAX_URL,\n\
+                  KONTER_ROUTER_ADDR, KONTER_ROUTER_USER, KONTER_ROUTER_PASSWORD."
 )]
 pub struct Cli {
     /// Config file (else KONTER_CONFIG, else the platform config dir).
@@ -23,16 +32,50 @@ pub struct Cli {
     /// Print machine-readable output: one JSON object per line.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Treat this date (YYYY-MM-DD) as today: for back-dated checks and reproducible tests.
+    #[arg(long, global = true, value_parser = parse_day)]
+    pub today: Option<NaiveDate>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+fn parse_day(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date like 2026-11-21"))
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the store in the data dir (with --demo: sample products and vouchers).
+    /// Create the store in the data dir (with --demo: sample products, stock and a staged batch).
     Init {
         #[arg(long)]
         demo: bool,
+    },
+    /// Start the TUI on demo data in a fresh temporary data dir.
+    Demo,
+    /// Bring vouchers into staging (and with --confirm into stock).
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
+    /// Vouchers per product: in stock, sold, used, expiring.
+    Stock,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// A CSV/TXT voucher list: every line gets a verdict; valid lines are staged.
+    Vouchers {
+        file: PathBuf,
+        /// Product for lists without a product column (the plain `code | serial` list).
+        #[arg(long)]
+        product: Option<String>,
+        /// Show the verdicts only; stage nothing.
+        #[arg(long, conflicts_with = "confirm")]
+        dry_run: bool,
+        /// Also insert the accepted lines into stock.
+        #[arg(long)]
+        confirm: bool,
     },
 }
 
@@ -40,6 +83,7 @@ pub enum Command {
 pub struct Ctx {
     pub config: Config,
     pub json: bool,
+    pub today: NaiveDate,
 }
 
 impl Ctx {
@@ -50,6 +94,10 @@ impl Ctx {
     /// Prints one JSON object as one line.
     pub fn emit(&self, value: &serde_json::Value) {
         println!("{value}");
+    }
+
+    pub fn open_store(&self) -> Result<Store, crate::store::StoreError> {
+        Store::open(&self.config.db_path())
     }
 }
 
@@ -72,6 +120,9 @@ pub fn load_ctx(cli: &Cli) -> Result<Ctx, config::ConfigError> {
     Ok(Ctx {
         config: loaded.config,
         json: cli.json,
+        today: cli
+            .today
+            .unwrap_or_else(|| chrono::Local::now().date_naive()),
     })
 }
 
@@ -81,11 +132,23 @@ pub fn run(cli: Cli) -> i32 {
         Ok(c) => c,
         Err(e) => return report_error(cli.json, &e),
     };
+    let _log = crate::logging::init(&ctx.config.data_dir()).ok();
     let result: CmdResult = match cli.command {
-        Some(Command::Init { demo }) => Err(Box::new(UserError(format!(
-            "init (demo={demo}) is being written"
-        )))),
-        None => Err(Box::new(UserError("the TUI is being written".into()))),
+        Some(Command::Init { demo }) => init(&ctx, demo),
+        Some(Command::Demo) => demo(ctx_for_demo(&ctx)),
+        Some(Command::Import {
+            what:
+                ImportCmd::Vouchers {
+                    file,
+                    product,
+                    dry_run,
+                    confirm,
+                },
+        }) => import_vouchers(&ctx, &file, product.as_deref(), dry_run, confirm),
+        Some(Command::Stock) => stock(&ctx),
+        None => Err(Box::new(UserError(
+            "the TUI is not part of this build yet".into(),
+        ))),
     };
     match result {
         Ok(code) => code,
@@ -95,9 +158,224 @@ pub fn run(cli: Cli) -> i32 {
 
 pub fn report_error(json: bool, e: &dyn std::error::Error) -> i32 {
     if json {
-        println!("{}", serde_json::json!({ "error": e.to_string() }));
+        println!("{}", json!({ "error": e.to_string() }));
     } else {
         eprintln!("konter: {e}");
     }
     1
+}
+
+fn init(ctx: &Ctx, demo: bool) -> CmdResult {
+    let mut store = ctx.open_store()?;
+    if demo {
+        let used: i64 = store.conn().query_row(
+            "SELECT (SELECT count(*) FROM vouchers) + (SELECT count(*) FROM staging_batches)",
+            [],
+            |r| r.get(0),
+        )?;
+        if used > 0 {
+            return Err(Box::new(UserError(format!(
+                "{} already holds vouchers or batches; demo data goes only into an empty data dir (set KONTER_DATA_DIR to a new folder)",
+                store.path().display()
+            ))));
+        }
+        store.seed_demo(ctx.today, &ctx.config.shop.user)?;
+    }
+    if ctx.json {
+        ctx.emit(&json!({ "store": store.path(), "demo": demo }));
+    } else {
+        println!(
+            "{} {}",
+            ctx.lang().t("Database siap:", "Store ready:"),
+            store.path().display()
+        );
+    }
+    Ok(0)
+}
+
+/// The demo runs in a fresh temporary data dir, whatever the config says.
+fn ctx_for_demo(ctx: &Ctx) -> Ctx {
+    let mut config = ctx.config.clone();
+    config.otomax.url.clear();
+    Ctx {
+        config,
+        json: ctx.json,
+        today: ctx.today,
+    }
+}
+
+fn demo(mut ctx: Ctx) -> CmdResult {
+    let dir = tempfile::Builder::new().prefix("konter-demo-").tempdir()?;
+    ctx.config.store.data_dir = Some(dir.path().to_path_buf());
+    init(&ctx, true)?;
+    Err(Box::new(UserError(format!(
+        "demo data is ready in {}, but the TUI is not part of this build yet",
+        dir.path().display()
+    ))))
+}
+
+/// Ctrl-C sets the flag; the job checks it and rolls back.
+fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(async {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    f.store(true, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    flag
+}
+
+fn import_vouchers(
+    ctx: &Ctx,
+    file: &std::path::Path,
+    product: Option<&str>,
+    dry_run: bool,
+    confirm: bool,
+) -> CmdResult {
+    let lang = ctx.lang();
+    let mut store = ctx.open_store()?;
+    let cancel = cancel_on_ctrl_c();
+    let req = ImportRequest {
+        path: file,
+        product,
+        created_by: &ctx.config.shop.user,
+        today: ctx.today,
+        dry_run,
+    };
+    let out = match intake_job::import_file(&mut store, &req, &cancel, &mut |_, _| {}) {
+        Ok(o) => o,
+        Err(e) => {
+            let code = if e.is_cancelled() { 130 } else { 1 };
+            if ctx.json {
+                ctx.emit(&json!({ "error": e.message(lang), "file": file }));
+            } else {
+                eprintln!("konter: {}", e.message(lang));
+            }
+            return Ok(code);
+        }
+    };
+    for r in &out.results {
+        if ctx.json {
+            ctx.emit(&json!({
+                "line": r.line,
+                "ok": r.verdict.is_none(),
+                "field": r.verdict.as_ref().map(|v| v.field.as_str()),
+                "reason": r.verdict.as_ref().map(|v| v.message(lang)),
+                "verdict": r.verdict.as_ref().map(|v| v.code()),
+            }));
+        } else if let Some(v) = &r.verdict {
+            println!(
+                "{} {}: {}: {}",
+                lang.t("baris", "line"),
+                r.line,
+                v.field.label(lang),
+                v.message(lang)
+            );
+        }
+    }
+    if ctx.json {
+        ctx.emit(
+            &json!({ "accepted": out.accepted, "rejected": out.rejected, "batch": out.batch_id }),
+        );
+    } else {
+        match out.batch_id {
+            Some(b) => println!(
+                "{} #{b}: {} {}, {} {}",
+                lang.t("Batch", "Batch"),
+                out.accepted,
+                lang.t("diterima", "accepted"),
+                out.rejected,
+                lang.t("ditolak", "rejected")
+            ),
+            None => println!(
+                "{}: {} {}, {} {}",
+                lang.t("Uji coba (tidak disimpan)", "Dry run (nothing saved)"),
+                out.accepted,
+                lang.t("diterima", "accepted"),
+                out.rejected,
+                lang.t("ditolak", "rejected")
+            ),
+        }
+    }
+    if let (true, Some(batch)) = (confirm, out.batch_id) {
+        let c = match intake_job::confirm_embedded(
+            &mut store,
+            batch,
+            &ctx.config.shop.user,
+            &cancel,
+            &mut |_, _| {},
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = format!(
+                    "{} {}",
+                    e.message(lang),
+                    lang.t(
+                        "Batch tetap di staging; ulangi dengan konfirmasi di F2.",
+                        "The batch stays staged; retry the confirm from F2."
+                    )
+                );
+                if ctx.json {
+                    ctx.emit(&json!({ "error": msg, "batch": batch }));
+                } else {
+                    eprintln!("konter: {msg}");
+                }
+                return Ok(if e.is_cancelled() { 130 } else { 1 });
+            }
+        };
+        if ctx.json {
+            ctx.emit(&json!({ "batch": batch, "inserted": c.inserted, "already": c.already, "insert_rejected": c.rejected }));
+        } else {
+            println!(
+                "{}: {} {}, {} {}, {} {}",
+                lang.t("Masuk stok", "Into stock"),
+                c.inserted,
+                lang.t("baru", "new"),
+                c.already,
+                lang.t("sudah ada", "already there"),
+                c.rejected,
+                lang.t("ditolak", "rejected")
+            );
+        }
+    }
+    Ok(0)
+}
+
+fn stock(ctx: &Ctx) -> CmdResult {
+    let store = ctx.open_store()?;
+    let rows = store.stock_by_product(ctx.today, ctx.config.stock.expiring_days)?;
+    let lang = ctx.lang();
+    if !ctx.json {
+        println!(
+            "{:<10} {:<24} {:>6} {:>8} {:>8} {:>6}",
+            lang.t("Produk", "Product"),
+            lang.t("Nama", "Name"),
+            lang.t("Stok", "Stock"),
+            lang.t("Terjual", "Sold"),
+            lang.t("Terpakai", "Used"),
+            format!("Exp≤{}", ctx.config.stock.expiring_days)
+        );
+    }
+    for r in rows {
+        if ctx.json {
+            ctx.emit(&json!({
+                "product": r.product, "name": r.name, "in_stock": r.in_stock,
+                "sold": r.sold, "used": r.used, "expiring": r.expiring,
+            }));
+        } else {
+            println!(
+                "{:<10} {:<24} {:>6} {:>8} {:>8} {:>6}",
+                r.product, r.name, r.in_stock, r.sold, r.used, r.expiring
+            );
+        }
+    }
+    Ok(0)
 }

@@ -6,5 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod hotspot;
 pub mod i18n;
+pub mod import;
+pub mod jobs;
 pub mod logging;
 pub mod store;

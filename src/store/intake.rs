@@ -1,1 +1,1148 @@
 //! Products, staging batches and rows, and the embedded voucher ledger.
+//!
+//! Staging is where every line waits, valid or not, until it is confirmed. A file is staged in
+//! one transaction, so a cancelled or failed import leaves no partial batch behind.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::NaiveDate;
+use rusqlite::{params, OptionalExtension};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{now_text, Result, Store, StoreError};
+use crate::domain::voucher::{
+    check_line, DuplicateIndex, Field, Problem, ProductRule, RawVoucher, Verdict, Voucher,
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Product {
+    pub code: String,
+    pub name: String,
+    pub operator: String,
+    /// Selling price in rupiah.
+    pub price: Decimal,
+    pub code_len: (u8, u8),
+    pub serial_len: (u8, u8),
+    pub active: bool,
+}
+
+impl Product {
+    pub fn rule(&self) -> ProductRule {
+        ProductRule {
+            code: self.code.clone(),
+            code_len: self.code_len,
+            serial_len: self.serial_len,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Manual,
+    Csv,
+    Image,
+    Ai,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Manual => "manual",
+            Source::Csv => "csv",
+            Source::Image => "image",
+            Source::Ai => "ai",
+        }
+    }
+
+    fn parse(s: &str) -> Source {
+        match s {
+            "manual" => Source::Manual,
+            "image" => Source::Image,
+            "ai" => Source::Ai,
+            _ => Source::Csv,
+        }
+    }
+}
+
+/// insert_status of a staging row.
+pub mod insert_status {
+    pub const NEW: i64 = 0;
+    pub const QUEUED: i64 = 1;
+    pub const REJECTED: i64 = 2;
+    pub const INSERTED: i64 = 3;
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBatch<'a> {
+    pub source: Source,
+    pub file_name: Option<&'a str>,
+    pub created_by: &'a str,
+    pub has_expiry: bool,
+}
+
+/// One line's verdict after staging.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineResult {
+    pub line: u64,
+    pub voucher: Voucher,
+    pub verdict: Option<Verdict>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StageOutcome {
+    /// None for a dry run: nothing was kept.
+    pub batch_id: Option<i64>,
+    pub results: Vec<LineResult>,
+    pub accepted: usize,
+    pub rejected: usize,
+}
+
+/// A staging row as the preview shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StagedRow {
+    pub line: u64,
+    pub product: String,
+    pub code: String,
+    pub serial: String,
+    pub expiry: String,
+    pub verdict: Option<Verdict>,
+    pub dropped: bool,
+    pub insert_status: i64,
+    pub insert_reason: Option<String>,
+    pub photo_path: Option<String>,
+    pub photo_box: Option<String>,
+}
+
+impl StagedRow {
+    /// Whether this row would go in on confirm.
+    pub fn is_ready(&self) -> bool {
+        self.verdict.is_none() && !self.dropped && self.insert_status != insert_status::INSERTED
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowFilter {
+    /// Only rows with a verdict or a rejected insert.
+    pub errors_only: bool,
+    /// Digits of a code or serial, or a product code.
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchSummary {
+    pub id: i64,
+    pub source: Source,
+    pub file_name: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub total: i64,
+    pub ok: i64,
+    pub errors: i64,
+    pub dropped: i64,
+    pub inserted: i64,
+    pub rejected: i64,
+}
+
+impl BatchSummary {
+    /// Rows that a confirm would insert now.
+    pub fn ready(&self) -> i64 {
+        self.ok - self.inserted
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConfirmOutcome {
+    pub inserted: usize,
+    /// Rows found already in the ledger with the same code and serial (a retry): not added twice.
+    pub already: usize,
+    /// Rows refused because another voucher holds their code or serial.
+    pub rejected: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StockRow {
+    pub product: String,
+    pub name: String,
+    pub price: Decimal,
+    pub in_stock: i64,
+    pub sold: i64,
+    pub used: i64,
+    pub expiring: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VoucherDetail {
+    /// "ledger" or "staging".
+    pub place: &'static str,
+    pub product: String,
+    pub code: String,
+    pub serial: String,
+    pub expiry: String,
+    /// Ledger: "stock", "sold" or "used". Staging: "new", "queued", "rejected", "inserted".
+    pub status: String,
+    pub batch_id: Option<i64>,
+    pub line: Option<u64>,
+    pub created_by: Option<String>,
+    pub entry_at: String,
+    pub sold_at: Option<String>,
+    pub used_at: Option<String>,
+    pub photo_path: Option<String>,
+    pub photo_box: Option<String>,
+}
+
+type Key = (String, String);
+
+/// Keys already staged in other batches and not yet inserted.
+struct StagedKeys {
+    codes: HashMap<Key, i64>,
+    serials: HashMap<Key, i64>,
+}
+
+impl Store {
+    pub fn products(&self) -> Result<Vec<Product>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT code, name, operator, price, code_len_min, code_len_max, serial_len_min,
+                    serial_len_max, active FROM products ORDER BY code",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(Product {
+                code: r.get(0)?,
+                name: r.get(1)?,
+                operator: r.get(2)?,
+                price: Decimal::from(r.get::<_, i64>(3)?),
+                code_len: (r.get(4)?, r.get(5)?),
+                serial_len: (r.get(6)?, r.get(7)?),
+                active: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn upsert_product(&self, p: &Product) -> Result<()> {
+        let price = whole_rupiah(p.price)?;
+        self.conn().execute(
+            "INSERT INTO products(code, name, operator, price, code_len_min, code_len_max,
+                                  serial_len_min, serial_len_max, active)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT(code) DO UPDATE SET name = ?2, operator = ?3, price = ?4,
+                 code_len_min = ?5, code_len_max = ?6, serial_len_min = ?7,
+                 serial_len_max = ?8, active = ?9",
+            params![
+                p.code,
+                p.name,
+                p.operator,
+                price,
+                p.code_len.0,
+                p.code_len.1,
+                p.serial_len.0,
+                p.serial_len.1,
+                p.active
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The rules of active products, by code.
+    pub fn product_rules(&self) -> Result<HashMap<String, ProductRule>> {
+        Ok(self
+            .products()?
+            .into_iter()
+            .filter(|p| p.active)
+            .map(|p| (p.code.clone(), p.rule()))
+            .collect())
+    }
+
+    fn staged_keys(&self, except_batch: Option<i64>) -> Result<StagedKeys> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT batch_id, product, code, serial FROM staging_rows
+             WHERE error_kind IS NULL AND dropped = 0 AND insert_status IN (0, 1, 2)
+               AND batch_id IS NOT ?1",
+        )?;
+        let mut keys = StagedKeys {
+            codes: HashMap::new(),
+            serials: HashMap::new(),
+        };
+        let mut rows = st.query([except_batch])?;
+        while let Some(r) = rows.next()? {
+            let b: i64 = r.get(0)?;
+            let p: String = r.get(1)?;
+            keys.codes.insert((p.clone(), r.get(2)?), b);
+            keys.serials.insert((p, r.get(3)?), b);
+        }
+        Ok(keys)
+    }
+
+    /// Validates lines and stages them as a new batch, all in one transaction. With `dry_run`
+    /// the verdicts are computed the same way and nothing is kept.
+    pub fn stage_lines(
+        &mut self,
+        batch: &NewBatch,
+        lines: &[(u64, RawVoucher)],
+        today: NaiveDate,
+        dry_run: bool,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<StageOutcome> {
+        let rules = self.product_rules()?;
+        let staged = self.staged_keys(None)?;
+        let now = now_text();
+        let tx = self.conn_mut().transaction()?;
+        tx.execute(
+            "INSERT INTO staging_batches(source, file_name, created_by, created_at, status_at, has_expiry)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            params![
+                batch.source.as_str(),
+                batch.file_name,
+                batch.created_by,
+                now,
+                batch.has_expiry
+            ],
+        )?;
+        let batch_id = tx.last_insert_rowid();
+        let mut results = Vec::with_capacity(lines.len());
+        let (mut accepted, mut rejected) = (0, 0);
+        {
+            let mut checker = Checker::new(&tx, &rules, &staged, today, lines.len())?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO staging_rows(batch_id, line, product, code, serial, expiry,
+                     error_field, error_kind, error_detail, entry_at, status_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            )?;
+            for (i, (line, raw)) in lines.iter().enumerate() {
+                if i % 2048 == 0 {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(StoreError::Cancelled);
+                    }
+                    progress(i, lines.len());
+                }
+                let (voucher, verdict) = checker.check(raw, *line)?;
+                ins.execute(params![
+                    batch_id,
+                    line,
+                    voucher.product,
+                    voucher.code,
+                    voucher.serial,
+                    voucher.expiry,
+                    verdict.as_ref().map(|v| v.field.as_str()),
+                    verdict.as_ref().map(|v| v.problem.as_str()),
+                    verdict.as_ref().map(|v| v.detail.as_str()),
+                    now,
+                ])?;
+                if verdict.is_some() {
+                    rejected += 1;
+                } else {
+                    accepted += 1;
+                }
+                results.push(LineResult {
+                    line: *line,
+                    voucher,
+                    verdict,
+                });
+            }
+        }
+        progress(lines.len(), lines.len());
+        if cancel.load(Ordering::Relaxed) {
+            return Err(StoreError::Cancelled);
+        }
+        let batch_id = if dry_run {
+            tx.rollback()?;
+            None
+        } else {
+            tx.commit()?;
+            Some(batch_id)
+        };
+        Ok(StageOutcome {
+            batch_id,
+            results,
+            accepted,
+            rejected,
+        })
+    }
+
+    /// Re-runs every rule over a batch (after an edit, a drop or an undo) and stores the
+    /// verdicts that changed. Inserted rows keep theirs.
+    pub fn revalidate_batch(&mut self, batch_id: i64, today: NaiveDate) -> Result<()> {
+        let rules = self.product_rules()?;
+        let staged = self.staged_keys(Some(batch_id))?;
+        let has_expiry: bool = self.conn().query_row(
+            "SELECT has_expiry FROM staging_batches WHERE id = ?1",
+            [batch_id],
+            |r| r.get(0),
+        )?;
+        let tx = self.conn_mut().transaction()?;
+        {
+            let mut rows = Vec::new();
+            {
+                let mut st = tx.prepare_cached(
+                    "SELECT line, product, code, serial, expiry, error_kind, error_field,
+                            error_detail, dropped, insert_status
+                     FROM staging_rows WHERE batch_id = ?1 ORDER BY line",
+                )?;
+                let mut q = st.query([batch_id])?;
+                while let Some(r) = q.next()? {
+                    rows.push((
+                        r.get::<_, u64>(0)?,
+                        RawVoucher {
+                            product: Some(r.get(1)?),
+                            code: Some(r.get(2)?),
+                            serial: Some(r.get(3)?),
+                            expiry: {
+                                let e: String = r.get(4)?;
+                                (has_expiry || !e.is_empty()).then_some(e)
+                            },
+                        },
+                        verdict_of(r.get(6)?, r.get(5)?, r.get(7)?),
+                        r.get::<_, bool>(8)?,
+                        r.get::<_, i64>(9)?,
+                    ));
+                }
+            }
+            let mut checker = Checker::new(&tx, &rules, &staged, today, rows.len())?;
+            // Inserted rows hold their keys first: nothing may repeat them.
+            for (line, raw, _, dropped, status) in &rows {
+                if *status == insert_status::INSERTED && !dropped {
+                    let (v, _) = check_line(raw, &|p| rules.get(p).cloned(), today);
+                    checker.dups.check_and_add(&v, *line);
+                }
+            }
+            let mut upd = tx.prepare_cached(
+                "UPDATE staging_rows SET product = ?3, code = ?4, serial = ?5, expiry = ?6,
+                     error_field = ?7, error_kind = ?8, error_detail = ?9, status_at = ?10
+                 WHERE batch_id = ?1 AND line = ?2",
+            )?;
+            let now = now_text();
+            for (line, raw, old, dropped, status) in &rows {
+                if *dropped || *status == insert_status::INSERTED {
+                    continue;
+                }
+                let (v, verdict) = checker.check(raw, *line)?;
+                let same_values = Some(&v.product) == raw.product.as_ref()
+                    && Some(&v.code) == raw.code.as_ref()
+                    && Some(&v.serial) == raw.serial.as_ref()
+                    && Some(&v.expiry) == raw.expiry.as_ref();
+                if verdict != *old || !same_values {
+                    upd.execute(params![
+                        batch_id,
+                        line,
+                        v.product,
+                        v.code,
+                        v.serial,
+                        v.expiry,
+                        verdict.as_ref().map(|v| v.field.as_str()),
+                        verdict.as_ref().map(|v| v.problem.as_str()),
+                        verdict.as_ref().map(|v| v.detail.as_str()),
+                        now
+                    ])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Changes one field of a staged row and re-validates the batch.
+    pub fn edit_row(
+        &mut self,
+        batch_id: i64,
+        line: u64,
+        field: Field,
+        value: &str,
+        today: NaiveDate,
+    ) -> Result<StagedRow> {
+        let col = match field {
+            Field::Product => "product",
+            Field::Code => "code",
+            Field::Serial => "serial",
+            Field::Expiry => "expiry",
+        };
+        let status = self.row_status(batch_id, line)?;
+        if status == insert_status::INSERTED {
+            return Err(StoreError::Invalid(
+                "this voucher is already in stock; it cannot be edited here".into(),
+            ));
+        }
+        // The column name comes from the closed match above, never from input.
+        self.conn().execute(
+            &format!(
+                "UPDATE staging_rows SET {col} = ?3, insert_status = 0, insert_reason = NULL
+                 WHERE batch_id = ?1 AND line = ?2"
+            ),
+            params![batch_id, line, value.trim()],
+        )?;
+        self.revalidate_batch(batch_id, today)?;
+        self.staged_row(batch_id, line)
+    }
+
+    fn row_status(&self, batch_id: i64, line: u64) -> Result<i64> {
+        self.conn()
+            .query_row(
+                "SELECT insert_status FROM staging_rows WHERE batch_id = ?1 AND line = ?2",
+                params![batch_id, line],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::Invalid(format!("batch #{batch_id} has no line {line}")))
+    }
+
+    /// Drops a row from the batch (or brings it back: `dropped = false` is the undo).
+    pub fn set_dropped(
+        &mut self,
+        batch_id: i64,
+        line: u64,
+        dropped: bool,
+        today: NaiveDate,
+    ) -> Result<()> {
+        if self.row_status(batch_id, line)? == insert_status::INSERTED {
+            return Err(StoreError::Invalid(
+                "this voucher is already in stock; it cannot be dropped".into(),
+            ));
+        }
+        self.conn().execute(
+            "UPDATE staging_rows SET dropped = ?3, status_at = ?4 WHERE batch_id = ?1 AND line = ?2",
+            params![batch_id, line, dropped, now_text()],
+        )?;
+        self.revalidate_batch(batch_id, today)
+    }
+
+    /// What the manual form shows as you type: the verdict this voucher would get if added to
+    /// `batch_id` (or to a new batch), without adding it.
+    pub fn check_manual(
+        &self,
+        batch_id: Option<i64>,
+        raw: &RawVoucher,
+        today: NaiveDate,
+    ) -> Result<(Voucher, Option<Verdict>)> {
+        let rules = self.product_rules()?;
+        let staged = self.staged_keys(None)?;
+        let mut checker = Checker::new(self.conn(), &rules, &staged, today, 0)?;
+        // Rows of the batch itself count as "in this batch" rather than "in staging".
+        if let Some(b) = batch_id {
+            let mut st = self.conn().prepare_cached(
+                "SELECT line, product, code, serial FROM staging_rows
+                 WHERE batch_id = ?1 AND error_kind IS NULL AND dropped = 0",
+            )?;
+            let mut q = st.query([b])?;
+            while let Some(r) = q.next()? {
+                let v = Voucher {
+                    product: r.get(1)?,
+                    code: r.get(2)?,
+                    serial: r.get(3)?,
+                    expiry: String::new(),
+                };
+                checker.dups.check_and_add(&v, r.get(0)?);
+            }
+            checker.own_batch = Some(b);
+        }
+        checker.check(raw, u64::MAX)
+    }
+
+    /// Adds one typed voucher to a manual batch (creating the batch when `batch_id` is None).
+    pub fn add_manual(
+        &mut self,
+        batch_id: Option<i64>,
+        created_by: &str,
+        raw: &RawVoucher,
+        today: NaiveDate,
+    ) -> Result<(i64, StagedRow)> {
+        let now = now_text();
+        let batch_id = match batch_id {
+            Some(b) => b,
+            None => {
+                self.conn().execute(
+                    "INSERT INTO staging_batches(source, file_name, created_by, created_at, status_at)
+                     VALUES ('manual', NULL, ?1, ?2, ?2)",
+                    params![created_by, now],
+                )?;
+                self.conn().last_insert_rowid()
+            }
+        };
+        let line: u64 = self.conn().query_row(
+            "SELECT coalesce(max(line), 0) + 1 FROM staging_rows WHERE batch_id = ?1",
+            [batch_id],
+            |r| r.get(0),
+        )?;
+        let g = |o: &Option<String>| o.clone().unwrap_or_default();
+        self.conn().execute(
+            "INSERT INTO staging_rows(batch_id, line, product, code, serial, expiry, entry_at, status_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            params![batch_id, line, g(&raw.product), g(&raw.code), g(&raw.serial), g(&raw.expiry), now],
+        )?;
+        self.revalidate_batch(batch_id, today)?;
+        Ok((batch_id, self.staged_row(batch_id, line)?))
+    }
+
+    pub fn staged_row(&self, batch_id: i64, line: u64) -> Result<StagedRow> {
+        self.conn()
+            .query_row(
+                &format!("{ROW_SELECT} WHERE batch_id = ?1 AND line = ?2"),
+                params![batch_id, line],
+                staged_row_of,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::Invalid(format!("batch #{batch_id} has no line {line}")))
+    }
+
+    /// A window of a batch's rows, in line order: the preview builds only what it shows.
+    pub fn batch_rows(
+        &self,
+        batch_id: i64,
+        filter: &RowFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<StagedRow>> {
+        let (cond, search) = filter_sql(filter);
+        let mut st = self.conn().prepare_cached(&format!(
+            "{ROW_SELECT} WHERE batch_id = ?1 {cond} ORDER BY line LIMIT ?3 OFFSET ?4"
+        ))?;
+        let rows = st.query_map(
+            params![batch_id, search, limit as i64, offset as i64],
+            staged_row_of,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn batch_row_count(&self, batch_id: i64, filter: &RowFilter) -> Result<usize> {
+        let (cond, search) = filter_sql(filter);
+        let n: i64 = self.conn().query_row(
+            &format!("SELECT count(*) FROM staging_rows WHERE batch_id = ?1 {cond} AND ?2 IS ?2"),
+            params![batch_id, search],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
+    /// Position of a line among the filtered rows (to keep the selection after a change).
+    pub fn batch_row_index(&self, batch_id: i64, filter: &RowFilter, line: u64) -> Result<usize> {
+        let (cond, search) = filter_sql(filter);
+        let n: i64 = self.conn().query_row(
+            &format!(
+                "SELECT count(*) FROM staging_rows WHERE batch_id = ?1 {cond} AND ?2 IS ?2 AND line < ?3"
+            ),
+            params![batch_id, search, line],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
+    pub fn batches(&self, limit: usize) -> Result<Vec<BatchSummary>> {
+        let mut st = self.conn().prepare_cached(&format!(
+            "{BATCH_SELECT} GROUP BY b.id ORDER BY b.id DESC LIMIT ?1"
+        ))?;
+        let rows = st.query_map([limit as i64], batch_of)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn batch(&self, batch_id: i64) -> Result<BatchSummary> {
+        self.conn()
+            .query_row(
+                &format!("{BATCH_SELECT} WHERE b.id = ?1 GROUP BY b.id"),
+                [batch_id],
+                batch_of,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::Invalid(format!("there is no batch #{batch_id}")))
+    }
+
+    /// Puts the batch's valid rows into the embedded ledger in one transaction. Rows whose code
+    /// or serial another voucher already holds are rejected with the reason and stay staged; a
+    /// row already there with the same code and serial (a retry) is marked inserted, not added
+    /// twice. Cancel rolls everything back.
+    pub fn confirm_to_ledger(
+        &mut self,
+        batch_id: i64,
+        created_by: &str,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ConfirmOutcome> {
+        let now = now_text();
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let rows = ready_rows(&tx, batch_id)?;
+        let mut out = ConfirmOutcome::default();
+        {
+            let mut by_code =
+                tx.prepare_cached("SELECT serial FROM vouchers WHERE product = ?1 AND code = ?2")?;
+            let mut by_serial =
+                tx.prepare_cached("SELECT code FROM vouchers WHERE product = ?1 AND serial = ?2")?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO vouchers(product, code, serial, expiry, status, batch_id, created_by,
+                                      entry_at, photo_path, photo_box)
+                 VALUES (?1, ?2, ?3, nullif(?4, ''), 0, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut mark = tx.prepare_cached(
+                "UPDATE staging_rows SET insert_status = ?3, insert_reason = ?4, status_at = ?5
+                 WHERE batch_id = ?1 AND line = ?2",
+            )?;
+            for (i, r) in rows.iter().enumerate() {
+                if i % 1024 == 0 {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(StoreError::Cancelled);
+                    }
+                    progress(i, rows.len());
+                }
+                let serial_there: Option<String> = by_code
+                    .query_row(params![r.product, r.code], |x| x.get(0))
+                    .optional()?;
+                let code_there: Option<String> = by_serial
+                    .query_row(params![r.product, r.serial], |x| x.get(0))
+                    .optional()?;
+                let (status, reason) = match (serial_there, code_there) {
+                    (Some(s), _) if s == r.serial => {
+                        out.already += 1;
+                        (
+                            insert_status::INSERTED,
+                            Some("already in the ledger".to_string()),
+                        )
+                    }
+                    (Some(s), _) => {
+                        out.rejected += 1;
+                        (
+                            insert_status::REJECTED,
+                            Some(format!("code already in stock with serial {s}")),
+                        )
+                    }
+                    (None, Some(c)) => {
+                        out.rejected += 1;
+                        (
+                            insert_status::REJECTED,
+                            Some(format!("serial already in stock with code {c}")),
+                        )
+                    }
+                    (None, None) => {
+                        ins.execute(params![
+                            r.product,
+                            r.code,
+                            r.serial,
+                            r.expiry,
+                            batch_id,
+                            created_by,
+                            now,
+                            r.photo_path,
+                            r.photo_box
+                        ])?;
+                        out.inserted += 1;
+                        (insert_status::INSERTED, None)
+                    }
+                };
+                mark.execute(params![batch_id, r.line, status, reason, now])?;
+            }
+        }
+        progress(rows.len(), rows.len());
+        tx.execute(
+            "UPDATE staging_batches SET status_at = ?2 WHERE id = ?1",
+            params![batch_id, now],
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The rows a confirm would send (valid, kept, not yet inserted), for any ledger.
+    pub fn ready_rows(&self, batch_id: i64) -> Result<Vec<StagedRow>> {
+        ready_rows(self.conn(), batch_id)
+    }
+
+    /// Marks rows after a ledger answered: queued, inserted or rejected with the reason.
+    pub fn mark_rows(
+        &mut self,
+        batch_id: i64,
+        lines: &[u64],
+        status: i64,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let now = now_text();
+        let tx = self.conn_mut().transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "UPDATE staging_rows SET insert_status = ?3, insert_reason = ?4, status_at = ?5
+                 WHERE batch_id = ?1 AND line = ?2",
+            )?;
+            for l in lines {
+                st.execute(params![batch_id, l, status, reason, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Per product: in stock, sold (left the shop, used included), used, and in stock expiring
+    /// within `expiring_days` of `today`.
+    pub fn stock_by_product(&self, today: NaiveDate, expiring_days: u32) -> Result<Vec<StockRow>> {
+        let until = today + chrono::Days::new(expiring_days as u64);
+        let mut st = self.conn().prepare_cached(
+            "SELECT p.code, p.name, p.price,
+                    coalesce(sum(v.status = 0), 0),
+                    coalesce(sum(v.status >= 1), 0),
+                    coalesce(sum(v.status = 2), 0),
+                    coalesce(sum(v.status = 0 AND v.expiry >= ?1 AND v.expiry <= ?2), 0)
+             FROM products p LEFT JOIN vouchers v ON v.product = p.code
+             WHERE p.active = 1 OR v.id IS NOT NULL
+             GROUP BY p.code ORDER BY p.code",
+        )?;
+        let rows = st.query_map(params![today.to_string(), until.to_string()], |r| {
+            Ok(StockRow {
+                product: r.get(0)?,
+                name: r.get(1)?,
+                price: Decimal::from(r.get::<_, i64>(2)?),
+                in_stock: r.get(3)?,
+                sold: r.get(4)?,
+                used: r.get(5)?,
+                expiring: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Finds a voucher by serial or code (spaces and dashes ignored), in the ledger and in staging.
+    pub fn find_vouchers(&self, query: &str) -> Result<Vec<VoucherDetail>> {
+        let q = crate::domain::voucher::normalize_number(query);
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        let mut st = self.conn().prepare_cached(
+            "SELECT v.product, v.code, v.serial, coalesce(v.expiry, ''), v.status, v.batch_id,
+                    v.created_by, v.entry_at, v.sold_at, v.used_at, v.photo_path, v.photo_box
+             FROM vouchers v WHERE v.serial = ?1
+             UNION
+             SELECT v.product, v.code, v.serial, coalesce(v.expiry, ''), v.status, v.batch_id,
+                    v.created_by, v.entry_at, v.sold_at, v.used_at, v.photo_path, v.photo_box
+             FROM vouchers v WHERE v.code = ?1",
+        )?;
+        let mut rows = st.query([&q])?;
+        while let Some(r) = rows.next()? {
+            out.push(VoucherDetail {
+                place: "ledger",
+                product: r.get(0)?,
+                code: r.get(1)?,
+                serial: r.get(2)?,
+                expiry: r.get(3)?,
+                status: match r.get::<_, i64>(4)? {
+                    0 => "stock",
+                    1 => "sold",
+                    _ => "used",
+                }
+                .into(),
+                batch_id: r.get(5)?,
+                line: None,
+                created_by: r.get(6)?,
+                entry_at: r.get(7)?,
+                sold_at: r.get(8)?,
+                used_at: r.get(9)?,
+                photo_path: r.get(10)?,
+                photo_box: r.get(11)?,
+            });
+        }
+        let mut st = self.conn().prepare_cached(
+            "SELECT s.product, s.code, s.serial, s.expiry, s.insert_status, s.batch_id, s.line,
+                    b.created_by, s.entry_at, s.photo_path, s.photo_box
+             FROM staging_rows s JOIN staging_batches b ON b.id = s.batch_id
+             WHERE (s.serial = ?1 OR s.code = ?1) AND s.insert_status <> 3 AND s.dropped = 0
+             ORDER BY s.batch_id DESC, s.line LIMIT 50",
+        )?;
+        let mut rows = st.query([&q])?;
+        while let Some(r) = rows.next()? {
+            out.push(VoucherDetail {
+                place: "staging",
+                product: r.get(0)?,
+                code: r.get(1)?,
+                serial: r.get(2)?,
+                expiry: r.get(3)?,
+                status: match r.get::<_, i64>(4)? {
+                    0 => "new",
+                    1 => "queued",
+                    2 => "rejected",
+                    _ => "inserted",
+                }
+                .into(),
+                batch_id: r.get(5)?,
+                line: r.get(6)?,
+                created_by: r.get(7)?,
+                entry_at: r.get(8)?,
+                sold_at: None,
+                used_at: None,
+                photo_path: r.get(9)?,
+                photo_box: r.get(10)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Sample products, a stocked ledger with sales and usage, and one staged batch with the
+    /// usual faults: what `konter demo` shows.
+    pub fn seed_demo(&mut self, today: NaiveDate, user: &str) -> Result<()> {
+        let products = [
+            ("TSELVD5", "Telkomsel Data 5GB", "TSEL", 25_000, 412, 88, 80),
+            (
+                "TSELVD10",
+                "Telkomsel Data 10GB",
+                "TSEL",
+                45_000,
+                230,
+                70,
+                61,
+            ),
+            ("ISATVD3", "Indosat Data 3GB", "ISAT", 18_000, 150, 40, 38),
+            ("XLVD5", "XL Data 5GB", "XL", 24_000, 9, 61, 60),
+            ("AXISVD2", "Axis Data 2GB", "AXIS", 12_000, 120, 35, 30),
+            ("TRIVD6", "Tri Data 6GB", "TRI", 20_000, 75, 20, 12),
+        ];
+        let mut rng = Lcg(20261121);
+        let now = now_text();
+        let tx = self.conn_mut().transaction()?;
+        {
+            let mut prod = tx.prepare(
+                "INSERT OR REPLACE INTO products(code, name, operator, price) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut ins = tx.prepare(
+                "INSERT OR IGNORE INTO vouchers(product, code, serial, expiry, status, created_by,
+                                                entry_at, sold_at, used_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for (code, name, op, price, stock, sold, used) in products {
+                prod.execute(params![code, name, op, price])?;
+                for i in 0..(stock + sold) {
+                    let status = if i < stock {
+                        0
+                    } else if i < stock + used {
+                        2
+                    } else {
+                        1
+                    };
+                    // Every 25th voucher in stock expires within the month.
+                    let days = if status == 0 && i % 25 == 0 {
+                        rng.next() % 28 + 1
+                    } else {
+                        rng.next() % 600 + 60
+                    };
+                    let expiry = today + chrono::Days::new(days);
+                    let sold_at = (status >= 1).then(|| now.clone());
+                    let used_at = (status == 2).then(|| now.clone());
+                    ins.execute(params![
+                        code,
+                        rng.digits(16),
+                        format!("9{}", rng.digits(11)),
+                        expiry.to_string(),
+                        status,
+                        user,
+                        now,
+                        sold_at,
+                        used_at
+                    ])?;
+                }
+            }
+        }
+        tx.commit()?;
+        let demo = include_bytes!("../../assets/demo_batch.csv");
+        let parsed = crate::import::parse_bytes(demo, None, &AtomicBool::new(false))
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.stage_lines(
+            &NewBatch {
+                source: Source::Csv,
+                file_name: Some("kiriman_distributor.csv"),
+                created_by: user,
+                has_expiry: parsed.has_expiry,
+            },
+            &parsed.lines,
+            today,
+            false,
+            &AtomicBool::new(false),
+            &mut |_, _| {},
+        )?;
+        Ok(())
+    }
+}
+
+/// A small deterministic generator for demo data (no clock, same demo every time).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn digits(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b'0' + (self.next() % 10) as u8))
+            .collect()
+    }
+}
+
+fn whole_rupiah(d: Decimal) -> Result<i64> {
+    if d.fract() != Decimal::ZERO || d < Decimal::ZERO {
+        return Err(StoreError::Invalid(format!(
+            "price {d} must be whole rupiah and not negative"
+        )));
+    }
+    i64::try_from(d.mantissa() / 10i128.pow(d.scale()))
+        .map_err(|_| StoreError::Invalid(format!("price {d} is too large")))
+}
+
+fn ready_rows(conn: &rusqlite::Connection, batch_id: i64) -> Result<Vec<StagedRow>> {
+    let mut st = conn.prepare_cached(&format!(
+        "{ROW_SELECT} WHERE batch_id = ?1 AND error_kind IS NULL AND dropped = 0
+                        AND insert_status IN (0, 1, 2) ORDER BY line"
+    ))?;
+    let rows = st.query_map([batch_id], staged_row_of)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+const ROW_SELECT: &str = "SELECT line, product, code, serial, expiry, error_field, error_kind,
+    error_detail, dropped, insert_status, insert_reason, photo_path, photo_box FROM staging_rows";
+
+const BATCH_SELECT: &str = "SELECT b.id, b.source, b.file_name, b.created_by, b.created_at,
+    count(r.line),
+    coalesce(sum(r.error_kind IS NULL AND r.dropped = 0), 0),
+    coalesce(sum(r.error_kind IS NOT NULL AND r.dropped = 0), 0),
+    coalesce(sum(r.dropped), 0),
+    coalesce(sum(r.insert_status = 3), 0),
+    coalesce(sum(r.insert_status = 2), 0)
+    FROM staging_batches b LEFT JOIN staging_rows r ON r.batch_id = b.id";
+
+fn batch_of(r: &rusqlite::Row) -> rusqlite::Result<BatchSummary> {
+    Ok(BatchSummary {
+        id: r.get(0)?,
+        source: Source::parse(&r.get::<_, String>(1)?),
+        file_name: r.get(2)?,
+        created_by: r.get(3)?,
+        created_at: r.get(4)?,
+        total: r.get(5)?,
+        ok: r.get(6)?,
+        errors: r.get(7)?,
+        dropped: r.get(8)?,
+        inserted: r.get(9)?,
+        rejected: r.get(10)?,
+    })
+}
+
+/// The filter as SQL, with the search text bound as ?2 (never spliced into the SQL).
+fn filter_sql(f: &RowFilter) -> (String, Option<String>) {
+    let mut cond = String::new();
+    if f.errors_only {
+        cond.push_str(" AND (error_kind IS NOT NULL OR insert_status = 2)");
+    }
+    let search = f
+        .search
+        .as_deref()
+        .map(crate::domain::voucher::normalize_number)
+        .filter(|s| !s.is_empty());
+    if search.is_some() {
+        cond.push_str(" AND (instr(code, ?2) > 0 OR instr(serial, ?2) > 0 OR product = upper(?2))");
+    }
+    (cond, search)
+}
+
+fn verdict_of(
+    field: Option<String>,
+    kind: Option<String>,
+    detail: Option<String>,
+) -> Option<Verdict> {
+    let problem = Problem::parse(kind.as_deref()?)?;
+    Some(Verdict {
+        field: field
+            .as_deref()
+            .and_then(Field::parse)
+            .unwrap_or(Field::Code),
+        problem,
+        detail: detail.unwrap_or_default(),
+    })
+}
+
+fn staged_row_of(r: &rusqlite::Row) -> rusqlite::Result<StagedRow> {
+    Ok(StagedRow {
+        line: r.get(0)?,
+        product: r.get(1)?,
+        code: r.get(2)?,
+        serial: r.get(3)?,
+        expiry: r.get(4)?,
+        verdict: verdict_of(r.get(5)?, r.get(6)?, r.get(7)?),
+        dropped: r.get(8)?,
+        insert_status: r.get(9)?,
+        insert_reason: r.get(10)?,
+        photo_path: r.get(11)?,
+        photo_box: r.get(12)?,
+    })
+}
+
+/// Every rule for a stream of lines: the line's own rules, repeats within the batch, other
+/// staged batches, and the ledger.
+struct Checker<'a> {
+    rules: &'a HashMap<String, ProductRule>,
+    staged: &'a StagedKeys,
+    today: NaiveDate,
+    dups: DuplicateIndex,
+    by_code: rusqlite::CachedStatement<'a>,
+    by_serial: rusqlite::CachedStatement<'a>,
+    own_batch: Option<i64>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(
+        conn: &'a rusqlite::Connection,
+        rules: &'a HashMap<String, ProductRule>,
+        staged: &'a StagedKeys,
+        today: NaiveDate,
+        n: usize,
+    ) -> Result<Checker<'a>> {
+        Ok(Checker {
+            rules,
+            staged,
+            today,
+            dups: DuplicateIndex::with_capacity(n),
+            by_code: conn
+                .prepare_cached("SELECT 1 FROM vouchers WHERE product = ?1 AND code = ?2")?,
+            by_serial: conn
+                .prepare_cached("SELECT 1 FROM vouchers WHERE product = ?1 AND serial = ?2")?,
+            own_batch: None,
+        })
+    }
+
+    fn check(&mut self, raw: &RawVoucher, line: u64) -> Result<(Voucher, Option<Verdict>)> {
+        let rules = self.rules;
+        let (v, verdict) = check_line(raw, &|p| rules.get(p).cloned(), self.today);
+        if verdict.is_some() {
+            return Ok((v, verdict));
+        }
+        if let Some(d) = self.dups.check_and_add(&v, line) {
+            return Ok((v, Some(d)));
+        }
+        let key_c = (v.product.clone(), v.code.clone());
+        let key_s = (v.product.clone(), v.serial.clone());
+        for (field, found) in [
+            (Field::Code, self.staged.codes.get(&key_c)),
+            (Field::Serial, self.staged.serials.get(&key_s)),
+        ] {
+            if let Some(&b) = found {
+                if Some(b) != self.own_batch {
+                    self.dups.remove(&v);
+                    return Ok((
+                        v,
+                        Some(Verdict::new(
+                            field,
+                            Problem::DuplicateInStaging,
+                            b.to_string(),
+                        )),
+                    ));
+                }
+            }
+        }
+        if self.by_code.exists(params![v.product, v.code])? {
+            self.dups.remove(&v);
+            let d = Verdict::new(Field::Code, Problem::DuplicateInLedger, v.product.clone());
+            return Ok((v, Some(d)));
+        }
+        if self.by_serial.exists(params![v.product, v.serial])? {
+            self.dups.remove(&v);
+            let d = Verdict::new(Field::Serial, Problem::DuplicateInLedger, v.product.clone());
+            return Ok((v, Some(d)));
+        }
+        Ok((v, None))
+    }
+}

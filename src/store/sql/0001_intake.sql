@@ -21,7 +21,9 @@ CREATE TABLE staging_batches (
     file_name  TEXT,
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    status_at  TEXT NOT NULL
+    status_at  TEXT NOT NULL,
+    -- 0 when the list had no expiry column at all (the plain `code | serial` list).
+    has_expiry INTEGER NOT NULL DEFAULT 1
 );
 
 -- One voucher line of a batch. Values are normalized where they could be, else kept as typed,

@@ -1,0 +1,765 @@
+//! Physical voucher rules: normalizing what people type or Excel writes, and the verdict per
+//! line. Pure: the products and today's date come in as arguments.
+//!
+//! A voucher's key is (product, code); a serial is unique per product.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Lang;
+
+/// What the rules need to know of a product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRule {
+    pub code: String,
+    pub code_len: (u8, u8),
+    pub serial_len: (u8, u8),
+}
+
+/// Which column a verdict is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Product,
+    Code,
+    Serial,
+    Expiry,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Product => "product",
+            Field::Code => "code",
+            Field::Serial => "serial",
+            Field::Expiry => "expiry",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Field> {
+        Some(match s {
+            "product" => Field::Product,
+            "code" => Field::Code,
+            "serial" => Field::Serial,
+            "expiry" => Field::Expiry,
+            _ => return None,
+        })
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Field::Product => lang.t("produk", "product"),
+            Field::Code => lang.t("kode voucher", "voucher code"),
+            Field::Serial => lang.t("serial", "serial"),
+            Field::Expiry => lang.t("kadaluarsa", "expiry"),
+        }
+    }
+}
+
+/// Why a line is rejected. The names are the verdicts of the sample files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    MissingField,
+    UnknownProduct,
+    ExcelScientific,
+    NotDigits,
+    Length,
+    BadDate,
+    Expired,
+    DuplicateInFile,
+    DuplicateInStaging,
+    DuplicateInLedger,
+}
+
+impl Problem {
+    pub const ALL: [Problem; 10] = [
+        Problem::MissingField,
+        Problem::UnknownProduct,
+        Problem::ExcelScientific,
+        Problem::NotDigits,
+        Problem::Length,
+        Problem::BadDate,
+        Problem::Expired,
+        Problem::DuplicateInFile,
+        Problem::DuplicateInStaging,
+        Problem::DuplicateInLedger,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Problem::MissingField => "missing_field",
+            Problem::UnknownProduct => "unknown_product",
+            Problem::ExcelScientific => "excel_scientific",
+            Problem::NotDigits => "not_digits",
+            Problem::Length => "length",
+            Problem::BadDate => "bad_date",
+            Problem::Expired => "expired",
+            Problem::DuplicateInFile => "duplicate_in_file",
+            Problem::DuplicateInStaging => "duplicate_in_staging",
+            Problem::DuplicateInLedger => "duplicate_in_ledger",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Problem> {
+        Problem::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// A short status word for a table cell.
+    pub fn short(self, lang: Lang) -> &'static str {
+        match self {
+            Problem::MissingField => lang.t("kolom kosong", "missing field"),
+            Problem::UnknownProduct => lang.t("produk ?", "unknown product"),
+            Problem::ExcelScientific => lang.t("rusak Excel", "Excel damage"),
+            Problem::NotDigits => lang.t("bukan angka", "not digits"),
+            Problem::Length => lang.t("panjang salah", "wrong length"),
+            Problem::BadDate => lang.t("tanggal salah", "bad date"),
+            Problem::Expired => lang.t("kadaluarsa", "expired"),
+            Problem::DuplicateInFile => lang.t("ganda di file", "dup in file"),
+            Problem::DuplicateInStaging => lang.t("ganda staging", "dup in staging"),
+            Problem::DuplicateInLedger => lang.t("sudah ada", "already in stock"),
+        }
+    }
+}
+
+/// A rejected line: which field, what kind of problem, and the detail for the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub field: Field,
+    pub problem: Problem,
+    /// The value or figure the message names (the bad value, the expected length, the line
+    /// of the first occurrence, ...).
+    pub detail: String,
+}
+
+impl Verdict {
+    pub fn new(field: Field, problem: Problem, detail: impl Into<String>) -> Verdict {
+        Verdict {
+            field,
+            problem,
+            detail: detail.into(),
+        }
+    }
+
+    /// The machine-readable verdict, as in the sample files: `code_not_digits`, `serial_length`,
+    /// `excel_scientific`, ... (the field is reported beside it).
+    pub fn code(&self) -> String {
+        match self.problem {
+            Problem::NotDigits | Problem::Length => {
+                format!("{}_{}", self.field.as_str(), self.problem.as_str())
+            }
+            _ => self.problem.as_str().to_string(),
+        }
+    }
+
+    /// What went wrong and what to do next, in the user's language.
+    pub fn message(&self, lang: Lang) -> String {
+        let f = self.field.label(lang);
+        let d = &self.detail;
+        match (self.problem, lang) {
+            (Problem::MissingField, Lang::Id) => format!("{f} kosong: isi kolom ini atau hapus baris."),
+            (Problem::MissingField, Lang::En) => format!("{f} is missing: fill it in or drop the line."),
+            (Problem::UnknownProduct, Lang::Id) => format!(
+                "produk {d} tidak dikenal: periksa kodenya atau tambahkan produk itu dulu."
+            ),
+            (Problem::UnknownProduct, Lang::En) => format!(
+                "product {d} is unknown: check the code or add the product first."
+            ),
+            (Problem::ExcelScientific, Lang::Id) => format!(
+                "Excel mengubah {f} menjadi notasi ilmiah ({d}): digit hilang, ketik ulang dari kartu."
+            ),
+            (Problem::ExcelScientific, Lang::En) => format!(
+                "Excel turned the {f} into scientific notation ({d}): digits are lost, retype it from the card."
+            ),
+            (Problem::NotDigits, Lang::Id) => {
+                format!("{f} harus angka saja, ada '{d}': periksa kartu dan ketik ulang.")
+            }
+            (Problem::NotDigits, Lang::En) => {
+                format!("the {f} must be digits only, found '{d}': check the card and retype it.")
+            }
+            (Problem::Length, Lang::Id) => {
+                format!("panjang {f} salah ({d}): mungkin ada digit hilang atau lebih.")
+            }
+            (Problem::Length, Lang::En) => {
+                format!("wrong {f} length ({d}): a digit may be missing or extra.")
+            }
+            (Problem::BadDate, Lang::Id) => format!(
+                "tanggal '{d}' tidak valid: pakai 2027-12-31, 31/12/2027 atau 31 Des 2027."
+            ),
+            (Problem::BadDate, Lang::En) => format!(
+                "'{d}' is not a valid date: use 2027-12-31, 31/12/2027 or 31 Dec 2027."
+            ),
+            (Problem::Expired, Lang::Id) => {
+                format!("voucher sudah kadaluarsa ({d}): jangan dimasukkan ke stok.")
+            }
+            (Problem::Expired, Lang::En) => {
+                format!("the voucher expired on {d}: do not put it into stock.")
+            }
+            (Problem::DuplicateInFile, Lang::Id) => {
+                format!("{f} sama dengan baris {d} di file ini: hapus salah satunya.")
+            }
+            (Problem::DuplicateInFile, Lang::En) => {
+                format!("the {f} repeats line {d} of this file: drop one of them.")
+            }
+            (Problem::DuplicateInStaging, Lang::Id) => format!(
+                "{f} sudah ada di staging batch #{d}: konfirmasi atau hapus batch itu dulu."
+            ),
+            (Problem::DuplicateInStaging, Lang::En) => format!(
+                "the {f} is already staged in batch #{d}: confirm or drop that batch first."
+            ),
+            (Problem::DuplicateInLedger, Lang::Id) => {
+                format!("{f} sudah ada di stok ({d}): voucher ini pernah dimasukkan.")
+            }
+            (Problem::DuplicateInLedger, Lang::En) => {
+                format!("the {f} is already in stock ({d}): this voucher was entered before.")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field.as_str(), self.message(Lang::En))
+    }
+}
+
+/// One line as read, before any rule. Absent columns are `None`, empty ones `Some("")`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawVoucher {
+    pub product: Option<String>,
+    pub code: Option<String>,
+    pub serial: Option<String>,
+    pub expiry: Option<String>,
+}
+
+/// A line after normalization. Values that could not be normalized are kept as typed, so the
+/// preview can show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Voucher {
+    pub product: String,
+    pub code: String,
+    pub serial: String,
+    /// ISO date when valid, else the text as typed; empty when the list has no expiry.
+    pub expiry: String,
+}
+
+/// Trims and drops spaces and dashes inside a code or serial ("1233 0669-7058" -> "12330669 7058").
+pub fn normalize_number(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '\u{2013}' && *c != '\u{00a0}')
+        .collect()
+}
+
+/// Excel writes long numbers as `1.23457E+15`: the digits are gone for good.
+pub fn is_excel_scientific(s: &str) -> bool {
+    let t = s.trim();
+    let Some(e) = t.find(['e', 'E']) else {
+        return false;
+    };
+    let (mantissa, exp) = (&t[..e], &t[e + 1..]);
+    let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+    let mantissa = mantissa.replace(',', ".");
+    let mut parts = mantissa.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next().unwrap_or("0");
+    !int.is_empty()
+        && int.chars().all(|c| c.is_ascii_digit())
+        && frac.chars().all(|c| c.is_ascii_digit())
+        && !exp.is_empty()
+        && exp.chars().all(|c| c.is_ascii_digit())
+}
+
+const MONTHS: &[(&str, u32)] = &[
+    ("januari", 1),
+    ("jan", 1),
+    ("january", 1),
+    ("februari", 2),
+    ("feb", 2),
+    ("pebruari", 2),
+    ("peb", 2),
+    ("february", 2),
+    ("maret", 3),
+    ("mar", 3),
+    ("march", 3),
+    ("april", 4),
+    ("apr", 4),
+    ("mei", 5),
+    ("may", 5),
+    ("juni", 6),
+    ("jun", 6),
+    ("june", 6),
+    ("juli", 7),
+    ("jul", 7),
+    ("july", 7),
+    ("agustus", 8),
+    ("agu", 8),
+    ("agt", 8),
+    ("ags", 8),
+    ("aug", 8),
+    ("august", 8),
+    ("september", 9),
+    ("sep", 9),
+    ("sept", 9),
+    ("oktober", 10),
+    ("okt", 10),
+    ("oct", 10),
+    ("october", 10),
+    ("november", 11),
+    ("nov", 11),
+    ("nopember", 11),
+    ("nop", 11),
+    ("desember", 12),
+    ("des", 12),
+    ("dec", 12),
+    ("december", 12),
+];
+
+fn month_by_name(s: &str) -> Option<u32> {
+    let s = s.trim_end_matches('.').to_lowercase();
+    MONTHS.iter().find(|(n, _)| *n == s).map(|(_, m)| *m)
+}
+
+fn num(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 4 || !s.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn year(s: &str) -> Option<i32> {
+    let y = num(s)? as i32;
+    match s.len() {
+        4 => Some(y),
+        2 => Some(2000 + y),
+        _ => None,
+    }
+}
+
+/// Parses the date forms shops use: ISO `yyyy-mm-dd`, `yyyy/mm/dd`, `dd/mm/yyyy`, `dd-mm-yyyy`,
+/// `dd.mm.yyyy` (day first, as in Indonesia), and `15 Mei 2028` / `15-Agu-2028` with Indonesian
+/// or English month names. A time after the date (Excel's `00:00:00`) is ignored.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let t = s.trim();
+    let t = t.split(['T', ' ']).next().filter(|d| {
+        // Keep a trailing time off only when the first word is a whole numeric date.
+        d.chars().filter(|c| matches!(c, '-' | '/' | '.')).count() == 2
+            && d.chars().any(|c| c.is_ascii_digit())
+            && !d.chars().any(|c| c.is_alphabetic())
+    });
+    let t = t.unwrap_or(s.trim());
+    let parts: Vec<&str> = t
+        .split(|c: char| c == '-' || c == '/' || c == '.' || c.is_whitespace() || c == ',')
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() != 3 {
+        return None;
+    }
+    let (y, m, d) = if parts[0].len() == 4 && parts[0].chars().all(|c| c.is_ascii_digit()) {
+        (year(parts[0])?, num(parts[1])?, num(parts[2])?)
+    } else if let Some(m) = month_by_name(parts[1]) {
+        (year(parts[2])?, m, num(parts[0])?)
+    } else if let Some(m) = month_by_name(parts[0]) {
+        // "Mei 15 2028" is rare, but English exports write it.
+        (year(parts[2])?, m, num(parts[1])?)
+    } else {
+        (year(parts[2])?, num(parts[1])?, num(parts[0])?)
+    };
+    let date = NaiveDate::from_ymd_opt(y, m, d)?;
+    (1990..=2200).contains(&date.year()).then_some(date)
+}
+
+/// Applies the rules that need only the line itself and the product list: fields present,
+/// known product, digits, lengths, dates. Duplicates are found by [`DuplicateIndex`] and the
+/// store, which see more than one line.
+pub fn check_line(
+    raw: &RawVoucher,
+    product_of: &dyn Fn(&str) -> Option<ProductRule>,
+    today: NaiveDate,
+) -> (Voucher, Option<Verdict>) {
+    let product = raw.product.as_deref().unwrap_or("").trim().to_uppercase();
+    let code_raw = raw.code.as_deref().unwrap_or("").trim();
+    let serial_raw = raw.serial.as_deref().unwrap_or("").trim();
+    let expiry_raw = raw.expiry.as_deref().unwrap_or("").trim();
+    let code = if is_excel_scientific(code_raw) {
+        code_raw.to_string()
+    } else {
+        normalize_number(code_raw)
+    };
+    let serial = if is_excel_scientific(serial_raw) {
+        serial_raw.to_string()
+    } else {
+        normalize_number(serial_raw)
+    };
+    let date = parse_date(expiry_raw);
+    let mut v = Voucher {
+        product,
+        code,
+        serial,
+        expiry: date
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| expiry_raw.to_string()),
+    };
+    let verdict = rules(&v, raw, product_of, today, date);
+    if verdict.is_none() {
+        v.expiry = date
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+    }
+    (v, verdict)
+}
+
+fn rules(
+    v: &Voucher,
+    raw: &RawVoucher,
+    product_of: &dyn Fn(&str) -> Option<ProductRule>,
+    today: NaiveDate,
+    date: Option<NaiveDate>,
+) -> Option<Verdict> {
+    for (field, value) in [
+        (Field::Product, &v.product),
+        (Field::Code, &v.code),
+        (Field::Serial, &v.serial),
+    ] {
+        if value.is_empty() {
+            return Some(Verdict::new(field, Problem::MissingField, ""));
+        }
+    }
+    // A column the list has (even if empty) must be filled; an expiry column that is absent
+    // altogether (the plain `code | serial` list) is fine.
+    if raw.expiry.as_deref().is_some_and(|e| e.trim().is_empty()) {
+        return Some(Verdict::new(Field::Expiry, Problem::MissingField, ""));
+    }
+    let Some(rule) = product_of(&v.product) else {
+        return Some(Verdict::new(
+            Field::Product,
+            Problem::UnknownProduct,
+            &v.product,
+        ));
+    };
+    for (field, value, (min, max)) in [
+        (Field::Code, &v.code, rule.code_len),
+        (Field::Serial, &v.serial, rule.serial_len),
+    ] {
+        if is_excel_scientific(value) {
+            return Some(Verdict::new(field, Problem::ExcelScientific, value));
+        }
+        if let Some(bad) = value.chars().find(|c| !c.is_ascii_digit()) {
+            return Some(Verdict::new(field, Problem::NotDigits, bad.to_string()));
+        }
+        let n = value.chars().count();
+        if n < min as usize || n > max as usize {
+            let want = if min == max {
+                format!("{min}")
+            } else {
+                format!("{min}-{max}")
+            };
+            return Some(Verdict::new(field, Problem::Length, format!("{n}/{want}")));
+        }
+    }
+    if !v.expiry.is_empty() {
+        match date {
+            None => return Some(Verdict::new(Field::Expiry, Problem::BadDate, &v.expiry)),
+            Some(d) if d < today => {
+                return Some(Verdict::new(Field::Expiry, Problem::Expired, &v.expiry))
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// Finds repeats inside one batch: the same (product, code) or the same (product, serial).
+/// The first line wins; later lines are the duplicates.
+#[derive(Default)]
+pub struct DuplicateIndex {
+    codes: std::collections::HashMap<(String, String), u64>,
+    serials: std::collections::HashMap<(String, String), u64>,
+}
+
+impl DuplicateIndex {
+    pub fn with_capacity(n: usize) -> DuplicateIndex {
+        DuplicateIndex {
+            codes: std::collections::HashMap::with_capacity(n),
+            serials: std::collections::HashMap::with_capacity(n),
+        }
+    }
+
+    /// Records a valid line; returns the verdict if it repeats an earlier one.
+    pub fn check_and_add(&mut self, v: &Voucher, line: u64) -> Option<Verdict> {
+        if let Some(first) = self.codes.get(&(v.product.clone(), v.code.clone())) {
+            return Some(Verdict::new(
+                Field::Code,
+                Problem::DuplicateInFile,
+                first.to_string(),
+            ));
+        }
+        if let Some(first) = self.serials.get(&(v.product.clone(), v.serial.clone())) {
+            return Some(Verdict::new(
+                Field::Serial,
+                Problem::DuplicateInFile,
+                first.to_string(),
+            ));
+        }
+        self.codes.insert((v.product.clone(), v.code.clone()), line);
+        self.serials
+            .insert((v.product.clone(), v.serial.clone()), line);
+        None
+    }
+
+    /// Forgets a line (after it was dropped or edited).
+    pub fn remove(&mut self, v: &Voucher) {
+        self.codes.remove(&(v.product.clone(), v.code.clone()));
+        self.serials.remove(&(v.product.clone(), v.serial.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+    }
+
+    fn products(code: &str) -> Option<ProductRule> {
+        [
+            "TSELVD5", "TSELVD10", "ISATVD3", "XLVD5", "AXISVD2", "TRIVD6",
+        ]
+        .contains(&code)
+        .then(|| ProductRule {
+            code: code.into(),
+            code_len: (16, 16),
+            serial_len: (12, 12),
+        })
+    }
+
+    fn raw(p: &str, c: &str, s: &str, e: Option<&str>) -> RawVoucher {
+        RawVoucher {
+            product: Some(p.into()),
+            code: Some(c.into()),
+            serial: Some(s.into()),
+            expiry: e.map(Into::into),
+        }
+    }
+
+    fn verdict(r: &RawVoucher) -> Option<String> {
+        check_line(r, &products, today()).1.map(|v| v.code())
+    }
+
+    #[test]
+    fn valid_line_is_normalized() {
+        let (v, err) = check_line(
+            &raw(
+                " tselvd5 ",
+                "1233 0669-7058 7150",
+                " 711338013399 ",
+                Some("11/05/2027"),
+            ),
+            &products,
+            today(),
+        );
+        assert_eq!(err, None);
+        assert_eq!(v.product, "TSELVD5");
+        assert_eq!(v.code, "1233066970587150");
+        assert_eq!(v.serial, "711338013399");
+        assert_eq!(v.expiry, "2027-05-11");
+    }
+
+    #[test]
+    fn missing_fields() {
+        assert_eq!(
+            verdict(&raw("XLVD5", "", "711338013399", None)).unwrap(),
+            "missing_field"
+        );
+        let r = RawVoucher {
+            product: Some("AXISVD2".into()),
+            code: Some("0463353564473927".into()),
+            ..Default::default()
+        };
+        let v = check_line(&r, &products, today()).1.unwrap();
+        assert_eq!((v.field, v.problem), (Field::Serial, Problem::MissingField));
+        let v = check_line(
+            &raw("XLVD5", "0119520348050355", "176952060195", Some(" ")),
+            &products,
+            today(),
+        )
+        .1
+        .unwrap();
+        assert_eq!((v.field, v.problem), (Field::Expiry, Problem::MissingField));
+    }
+
+    #[test]
+    fn absent_expiry_column_is_allowed() {
+        assert_eq!(
+            verdict(&raw("XLVD5", "0119520348050355", "176952060195", None)),
+            None
+        );
+    }
+
+    #[test]
+    fn unknown_product() {
+        assert_eq!(
+            verdict(&raw("NOPE99", "0028939610051117", "386023828818", None)).unwrap(),
+            "unknown_product"
+        );
+    }
+
+    #[test]
+    fn excel_scientific_in_code_and_serial() {
+        assert_eq!(
+            verdict(&raw("XLVD5", "1.23457E+15", "176952060195", None)).unwrap(),
+            "excel_scientific"
+        );
+        assert_eq!(
+            verdict(&raw("XLVD5", "0119520348050355", "1.23457E+11", None)).unwrap(),
+            "excel_scientific"
+        );
+        assert!(is_excel_scientific("1,23457E+11"));
+        assert!(is_excel_scientific("7E10"));
+        assert!(!is_excel_scientific("12345678ABCD5678"));
+        assert!(!is_excel_scientific("E+11"));
+        assert!(!is_excel_scientific("1.2E"));
+    }
+
+    #[test]
+    fn digits_only() {
+        assert_eq!(
+            verdict(&raw("TSELVD10", "12345678ABCD5678", "623610921088", None)).unwrap(),
+            "code_not_digits"
+        );
+        assert_eq!(
+            verdict(&raw("TSELVD10", "1234567812345678", "62361092108O", None)).unwrap(),
+            "serial_not_digits"
+        );
+    }
+
+    #[test]
+    fn length_rules_per_product() {
+        assert_eq!(
+            verdict(&raw("TRIVD6", "1234567", "110165039666", None)).unwrap(),
+            "code_length"
+        );
+        assert_eq!(
+            verdict(&raw("TRIVD6", "1234567812345678", "1101650396661", None)).unwrap(),
+            "serial_length"
+        );
+        let ranged = |c: &str| {
+            Some(ProductRule {
+                code: c.into(),
+                code_len: (10, 18),
+                serial_len: (8, 16),
+            })
+        };
+        assert_eq!(
+            check_line(&raw("X", "1234567890", "12345678", None), &ranged, today()).1,
+            None
+        );
+    }
+
+    #[test]
+    fn dates() {
+        let d = |s| parse_date(s).map(|d| d.format("%Y-%m-%d").to_string());
+        assert_eq!(d("2028-05-15").as_deref(), Some("2028-05-15"));
+        assert_eq!(d("15/05/2028").as_deref(), Some("2028-05-15"));
+        assert_eq!(d("15-05-2028").as_deref(), Some("2028-05-15"));
+        assert_eq!(d("15.05.2028").as_deref(), Some("2028-05-15"));
+        assert_eq!(d("2028/05/15").as_deref(), Some("2028-05-15"));
+        assert_eq!(d("15 Mei 2028").as_deref(), Some("2028-05-15"));
+        assert_eq!(d("15-Agu-2028").as_deref(), Some("2028-08-15"));
+        assert_eq!(d("1 Agustus 2028").as_deref(), Some("2028-08-01"));
+        assert_eq!(d("31 Des 2027").as_deref(), Some("2027-12-31"));
+        assert_eq!(d("5 Okt 27").as_deref(), Some("2027-10-05"));
+        assert_eq!(d("2028-05-15 00:00:00").as_deref(), Some("2028-05-15"));
+        assert_eq!(d("31/02/2027"), None);
+        assert_eq!(d("2027-13-01"), None);
+        assert_eq!(d("besok"), None);
+        assert_eq!(d("15 Foo 2028"), None);
+        assert_eq!(d(""), None);
+    }
+
+    #[test]
+    fn bad_and_expired_dates() {
+        assert_eq!(
+            verdict(&raw(
+                "TSELVD5",
+                "6266620398496331",
+                "290068578579",
+                Some("31/02/2027")
+            ))
+            .unwrap(),
+            "bad_date"
+        );
+        assert_eq!(
+            verdict(&raw(
+                "AXISVD2",
+                "0350726240120242",
+                "951276165650",
+                Some("2020-01-31")
+            ))
+            .unwrap(),
+            "expired"
+        );
+        // Expiring today is still sellable today.
+        assert_eq!(
+            verdict(&raw(
+                "AXISVD2",
+                "0350726240120242",
+                "951276165650",
+                Some("2026-11-21")
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn duplicates_in_file_by_code_and_by_serial() {
+        let mut idx = DuplicateIndex::default();
+        let v = |c: &str, s: &str| Voucher {
+            product: "XLVD5".into(),
+            code: c.into(),
+            serial: s.into(),
+            expiry: String::new(),
+        };
+        assert_eq!(
+            idx.check_and_add(&v("1111111111111111", "111111111111"), 2),
+            None
+        );
+        let d = idx
+            .check_and_add(&v("1111111111111111", "222222222222"), 4)
+            .unwrap();
+        assert_eq!(
+            (d.field, d.problem, d.detail.as_str()),
+            (Field::Code, Problem::DuplicateInFile, "2")
+        );
+        let d = idx
+            .check_and_add(&v("3333333333333333", "111111111111"), 5)
+            .unwrap();
+        assert_eq!(d.field, Field::Serial);
+        // Same code under another product is another voucher.
+        let other = Voucher {
+            product: "AXISVD2".into(),
+            ..v("1111111111111111", "111111111111")
+        };
+        assert_eq!(idx.check_and_add(&other, 6), None);
+        idx.remove(&v("1111111111111111", "111111111111"));
+        assert_eq!(
+            idx.check_and_add(&v("1111111111111111", "111111111111"), 7),
+            None
+        );
+    }
+
+    #[test]
+    fn every_message_names_the_problem_in_both_languages() {
+        for p in Problem::ALL {
+            let v = Verdict::new(Field::Code, p, "X");
+            for lang in [Lang::Id, Lang::En] {
+                let m = v.message(lang);
+                assert!(m.len() > 20, "{p:?} {lang:?}: {m}");
+                assert!(m.contains(':'), "says what to do next: {m}");
+            }
+            assert_eq!(Problem::parse(p.as_str()), Some(p));
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Voucher intake as jobs: a list file into staging, a staged batch into the ledger.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use chrono::NaiveDate;
+
+use crate::i18n::Lang;
+use crate::import::{self, ImportError};
+use crate::store::intake::{ConfirmOutcome, NewBatch, Source, StageOutcome};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug)]
+pub enum IntakeError {
+    Import(ImportError),
+    Store(StoreError),
+}
+
+impl IntakeError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            IntakeError::Import(e) => e.message(lang),
+            IntakeError::Store(StoreError::Cancelled) => ImportError::Cancelled.message(lang),
+            IntakeError::Store(e) => e.to_string(),
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            IntakeError::Import(ImportError::Cancelled) | IntakeError::Store(StoreError::Cancelled)
+        )
+    }
+}
+
+impl std::fmt::Display for IntakeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Lang::En))
+    }
+}
+
+impl std::error::Error for IntakeError {}
+
+impl From<ImportError> for IntakeError {
+    fn from(e: ImportError) -> Self {
+        IntakeError::Import(e)
+    }
+}
+
+impl From<StoreError> for IntakeError {
+    fn from(e: StoreError) -> Self {
+        IntakeError::Store(e)
+    }
+}
+
+pub struct ImportRequest<'a> {
+    pub path: &'a Path,
+    /// The product for lists without a product column.
+    pub product: Option<&'a str>,
+    pub created_by: &'a str,
+    pub today: NaiveDate,
+    /// Verdicts only: nothing is staged.
+    pub dry_run: bool,
+}
+
+/// Reads a list file and stages it as one batch. Progress is reported as (done, total) lines.
+/// Any failure, including cancel, leaves no batch behind.
+pub fn import_file(
+    store: &mut Store,
+    req: &ImportRequest,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<StageOutcome, IntakeError> {
+    let parsed = import::read_file(req.path, req.product, cancel)?;
+    let name = req
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let batch = NewBatch {
+        source: Source::Csv,
+        file_name: name.as_deref(),
+        created_by: req.created_by,
+        has_expiry: parsed.has_expiry,
+    };
+    Ok(store.stage_lines(
+        &batch,
+        &parsed.lines,
+        req.today,
+        req.dry_run,
+        cancel,
+        progress,
+    )?)
+}
+
+/// Sends a staged batch's valid rows to the embedded ledger.
+pub fn confirm_embedded(
+    store: &mut Store,
+    batch_id: i64,
+    created_by: &str,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ConfirmOutcome, IntakeError> {
+    Ok(store.confirm_to_ledger(batch_id, created_by, cancel, progress)?)
+}
