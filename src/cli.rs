@@ -146,6 +146,7 @@ pub fn run(cli: Cli) -> i32 {
                 },
         }) => import_vouchers(&ctx, &file, product.as_deref(), dry_run, confirm),
         Some(Command::Stock) => stock(&ctx),
+
         None => Err(Box::new(UserError(
             "the TUI is not part of this build yet".into(),
         ))),
