@@ -254,10 +254,10 @@ impl HotspotScreen {
                             _ => {}
                         }
                     }
-                    KeyCode::Char(c) if form.field == 2 && c.is_ascii_digit() => {
-                        if form.count.len() < 4 {
-                            form.count.push(c)
-                        }
+                    KeyCode::Char(c)
+                        if form.field == 2 && c.is_ascii_digit() && form.count.len() < 4 =>
+                    {
+                        form.count.push(c)
                     }
                     KeyCode::Backspace if form.field == 2 => {
                         form.count.pop();
