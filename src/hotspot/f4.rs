@@ -1,0 +1,334 @@
+//! F4 wired to its jobs: a background sync loop, row reloads on a blocking thread after each
+//! sync (live refresh), detail loads and generate batches. Everything slow runs on tokio and
+//! comes back as [`F4Msg`]; the UI thread only drains messages ([`F4::pump`]) and draws.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use tokio::sync::{mpsc, watch};
+
+use super::generate::{self, GenEvent, GenerateReport, GenerateRequest};
+use super::screen::{HotspotScreen, ScreenRequest};
+use super::sync::{self, local_now, SyncEvent};
+use crate::config::Config;
+use crate::i18n::Lang;
+use crate::routeros::{ConnState, Router};
+use crate::store::hotspot::{UserDetail, UserFilter, UserView};
+use crate::store::Store;
+
+/// Results of background work, drained by the UI thread.
+#[derive(Debug)]
+pub enum F4Msg {
+    Sync(SyncEvent),
+    Rows(Vec<UserView>),
+    Detail(Option<Box<UserDetail>>),
+    Gen(GenEvent),
+    GenDone(Result<GenerateReport, String>),
+    Error(String),
+}
+
+pub struct F4 {
+    pub screen: HotspotScreen,
+    lang: Lang,
+    db: PathBuf,
+    router: Router,
+    config: Config,
+    tx: mpsc::UnboundedSender<F4Msg>,
+    rx: mpsc::UnboundedReceiver<F4Msg>,
+    stop: watch::Sender<bool>,
+    last_sync_ok: Option<Instant>,
+    syncing: bool,
+    /// Jobs running now, for the status bar: (label, done, total).
+    pub job: Option<(String, usize, usize)>,
+    /// Syncs finished since start (benchmarks and tests wait on it).
+    pub syncs_done: usize,
+    /// Row reloads applied since start.
+    pub reloads: usize,
+}
+
+impl F4 {
+    pub fn new(config: &Config, router: Router) -> F4 {
+        let lang = config.shop.language;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (stop, _) = watch::channel(false);
+        let mut screen = HotspotScreen::new(
+            lang,
+            config.hotspot.profiles.clone(),
+            &config.hotspot.blok_letters,
+        );
+        screen.title = format!("router: {}", config.router.addr);
+        F4 {
+            screen,
+            lang,
+            db: config.db_path(),
+            router,
+            config: config.clone(),
+            tx,
+            rx,
+            stop,
+            last_sync_ok: None,
+            syncing: false,
+            job: None,
+            syncs_done: 0,
+            reloads: 0,
+        }
+    }
+
+    /// Starts the sync loop and the first row load. Call inside a tokio runtime.
+    pub fn start(&mut self) {
+        self.reload_rows();
+        if !self.router.is_enabled() {
+            return;
+        }
+        let (stx, mut srx) = mpsc::unbounded_channel();
+        sync::spawn_sync_loop(
+            self.router.clone(),
+            self.config.router.addr.clone(),
+            self.db.clone(),
+            self.config.hotspot.rules(),
+            Duration::from_secs(self.config.hotspot.sync_interval_s.max(1)),
+            stx,
+            self.stop.subscribe(),
+        );
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = srx.recv().await {
+                if tx.send(F4Msg::Sync(ev)).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// The router's connection state, for the status bar.
+    pub fn router_state(&self) -> ConnState {
+        self.router.current_state()
+    }
+
+    fn reload_rows(&self) {
+        let (db, tx) = (self.db.clone(), self.tx.clone());
+        tokio::task::spawn_blocking(move || {
+            let msg = match Store::open(&db).and_then(|s| s.hotspot_users(&UserFilter::default())) {
+                Ok(rows) => F4Msg::Rows(rows),
+                Err(e) => F4Msg::Error(e.to_string()),
+            };
+            let _ = tx.send(msg);
+        });
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        match self.screen.handle_key(key) {
+            None => {}
+            Some(ScreenRequest::Detail(name)) => {
+                let (db, tx) = (self.db.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let msg = match Store::open(&db).and_then(|s| s.hotspot_user_detail(&name)) {
+                        Ok(d) => F4Msg::Detail(d.map(Box::new)),
+                        Err(e) => F4Msg::Error(e.to_string()),
+                    };
+                    let _ = tx.send(msg);
+                });
+            }
+            Some(ScreenRequest::Sync) => self.sync_now(),
+            Some(ScreenRequest::Generate {
+                profile,
+                blok,
+                count,
+            }) => self.generate(profile, blok, count),
+        }
+    }
+
+    fn sync_now(&mut self) {
+        if self.syncing {
+            return;
+        }
+        self.syncing = true;
+        let (router, db, rules, label, tx) = (
+            self.router.clone(),
+            self.db.clone(),
+            self.config.hotspot.rules(),
+            self.config.router.addr.clone(),
+            self.tx.clone(),
+        );
+        tokio::spawn(async move {
+            let (etx, mut erx) = mpsc::unbounded_channel();
+            let fwd = {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    while let Some(e) = erx.recv().await {
+                        let _ = tx.send(F4Msg::Sync(e));
+                    }
+                })
+            };
+            match router.client().await {
+                Ok(c) => {
+                    if let Err(sync::SyncError::Router(e)) =
+                        sync::sync_once(&c, &db, &rules, &label, local_now(), Some(&etx)).await
+                    {
+                        router.note_error(&e);
+                    }
+                }
+                Err(e) => {
+                    let _ = etx.send(SyncEvent::Failed {
+                        message: e.to_string(),
+                    });
+                }
+            }
+            drop(etx);
+            let _ = fwd.await;
+        });
+    }
+
+    fn generate(&mut self, profile: String, blok: String, count: usize) {
+        let Some(p) = self.config.hotspot.profile(&profile).cloned() else {
+            self.screen.notice = Some(format!("profile {profile}?"));
+            return;
+        };
+        let req = GenerateRequest {
+            profile: p.name,
+            minutes: p.minutes,
+            blok,
+            count,
+            mode: self.config.hotspot.mode,
+            name_len: self.config.hotspot.name_len,
+            created_by: self.config.shop.user.clone(),
+            date: local_now().date(),
+            seed: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1),
+        };
+        self.job = Some((self.lang.t("buat voucher", "generate").into(), 0, count));
+        let (router, db, label, tx) = (
+            self.router.clone(),
+            self.db.clone(),
+            self.config.router.addr.clone(),
+            self.tx.clone(),
+        );
+        tokio::spawn(async move {
+            let (etx, mut erx) = mpsc::unbounded_channel();
+            let fwd = {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    while let Some(e) = erx.recv().await {
+                        let _ = tx.send(F4Msg::Gen(e));
+                    }
+                })
+            };
+            let out = async {
+                let c = router.client().await.map_err(|e| e.to_string())?;
+                generate::reconcile_unfinished(&c, &db, &label, local_now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let r = generate::generate(&c, &db, &label, &req, local_now(), Some(&etx))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if r.unknown == 0 {
+                    return Ok(r);
+                }
+                // the connection dropped mid-batch: ask the router which vouchers exist
+                let c = router.client_with_retry(3).await.map_err(|e| e.to_string())?;
+                generate::reconcile_batch(&c, &db, r.batch, local_now(), None)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .await;
+            drop(etx);
+            let _ = fwd.await;
+            let _ = tx.send(F4Msg::GenDone(out));
+        });
+    }
+
+    /// Applies finished background work to the screen. Never blocks. Returns whether anything
+    /// changed (redraw).
+    pub fn pump(&mut self) -> bool {
+        let mut changed = false;
+        while let Ok(msg) = self.rx.try_recv() {
+            changed = true;
+            let l = self.lang;
+            match msg {
+                F4Msg::Rows(rows) => {
+                    self.reloads += 1;
+                    self.screen.set_rows(rows)
+                }
+                F4Msg::Detail(Some(d)) => self.screen.set_detail(*d),
+                F4Msg::Detail(None) => {
+                    self.screen.notice = Some(l.t("user sudah tidak ada", "user is gone").into())
+                }
+                F4Msg::Error(e) => self.screen.notice = Some(e),
+                F4Msg::Sync(SyncEvent::Finished(r)) => {
+                    self.syncing = false;
+                    self.syncs_done += 1;
+                    self.last_sync_ok = Some(Instant::now());
+                    self.screen.notice = None;
+                    if r.snapshot.added + r.snapshot.changed + r.snapshot.removed > 0
+                        || r.snapshot.logins + r.snapshot.logouts > 0
+                        || self.screen.visible_count() == 0
+                    {
+                        self.reload_rows();
+                    }
+                }
+                F4Msg::Sync(SyncEvent::Failed { message }) => {
+                    self.syncing = false;
+                    self.screen.notice = Some(message);
+                }
+                F4Msg::Sync(_) => {}
+                F4Msg::Gen(GenEvent::Progress { done, total }) => {
+                    self.job = Some((l.t("buat voucher", "generate").into(), done, total))
+                }
+                F4Msg::Gen(_) => {}
+                F4Msg::GenDone(r) => {
+                    self.job = None;
+                    self.screen.notice = Some(match r {
+                        Ok(r) if r.created == r.requested => format!(
+                            "{} {} {} (batch {})",
+                            r.created,
+                            l.t("voucher dibuat", "vouchers created"),
+                            l.t("di router", "on the router"),
+                            r.batch
+                        ),
+                        Ok(r) => format!(
+                            "batch {}: {} {}, {} {}, {} {}",
+                            r.batch,
+                            r.created,
+                            l.t("dibuat", "created"),
+                            r.failed + r.missing,
+                            l.t("tidak dibuat", "not created"),
+                            r.unknown,
+                            l.t("belum pasti", "unknown")
+                        ),
+                        Err(e) => e,
+                    });
+                    self.sync_now();
+                }
+            }
+        }
+        self.screen.title = format!(
+            "router: {}{}",
+            self.config.router.addr,
+            match self.last_sync_ok {
+                Some(t) => format!(
+                    " ({} {} {})",
+                    self.lang.t("sinkron", "synced"),
+                    t.elapsed().as_secs(),
+                    self.lang.t("dtk lalu", "s ago")
+                ),
+                None => String::new(),
+            }
+        );
+        changed
+    }
+
+    pub fn render(&mut self, f: &mut Frame, area: Rect) {
+        self.screen.render(f, area);
+    }
+}
+
+impl Drop for F4 {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
