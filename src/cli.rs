@@ -60,6 +60,16 @@ pub enum Command {
     },
     /// Vouchers per product: in stock, sold, used, expiring.
     Stock,
+    /// Simulators of outside systems (a MikroTik router) for the demo and tests.
+    Sim {
+        #[command(subcommand)]
+        cmd: crate::routeros::sim::cli::SimCommand,
+    },
+    /// Hotspot vouchers on the MikroTik router: users, sync, generate, print.
+    Hotspot {
+        #[command(subcommand)]
+        cmd: crate::hotspot::cli::HotspotCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +156,8 @@ pub fn run(cli: Cli) -> i32 {
                 },
         }) => import_vouchers(&ctx, &file, product.as_deref(), dry_run, confirm),
         Some(Command::Stock) => stock(&ctx),
+        Some(Command::Sim { cmd }) => crate::routeros::sim::cli::run(&ctx, cmd),
+        Some(Command::Hotspot { cmd }) => crate::hotspot::cli::run(&ctx, cmd),
 
         None => Err(Box::new(UserError(
             "the TUI is not part of this build yet".into(),

@@ -91,6 +91,14 @@ pub struct RouterConfig {
     pub addr: String,
     pub user: String,
     pub password: String,
+    /// api-ssl (port 8729) over TLS instead of the plain API.
+    pub tls: bool,
+    /// PEM file with the router's certificate (or its CA) to trust for api-ssl.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Accept any api-ssl certificate (self-signed routers on a trusted LAN only).
+    pub tls_insecure: bool,
+    /// Seconds to wait for the router before giving up on a reply (0: the default, 15).
+    pub timeout_secs: u64,
 }
 
 impl Default for RouterConfig {
@@ -99,6 +107,10 @@ impl Default for RouterConfig {
             addr: String::new(),
             user: "admin".into(),
             password: String::new(),
+            tls: false,
+            tls_ca_file: None,
+            tls_insecure: false,
+            timeout_secs: 15,
         }
     }
 }

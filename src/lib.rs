@@ -9,4 +9,5 @@ pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod logging;
+pub mod routeros;
 pub mod store;

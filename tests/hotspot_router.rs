@@ -79,15 +79,30 @@ async fn sync_copies_every_user_with_the_right_status() {
         .collect();
     // hidden originals of a retur would be missing here; the seed's refs point nowhere
     assert_eq!(listed.len(), 600);
-    let active: HashSet<String> = s.with_world(|w, _| w.active.iter().map(|a| a.user.clone()).collect());
+    let active: HashSet<String> =
+        s.with_world(|w, _| w.active.iter().map(|a| a.user.clone()).collect());
     let mut seen = HashSet::new();
     for u in c
-        .hotspot_users(&konter::routeros::UserFilter::All, konter::routeros::UserProps::All)
+        .hotspot_users(
+            &konter::routeros::UserFilter::All,
+            konter::routeros::UserProps::All,
+        )
         .await
         .unwrap()
     {
-        let want = expected_status(&u.comment, u.disabled, active.contains(&u.name), u.uptime_secs == 0);
-        assert_eq!(listed.remove(&u.name), Some(want), "user {} ({})", u.name, u.comment);
+        let want = expected_status(
+            &u.comment,
+            u.disabled,
+            active.contains(&u.name),
+            u.uptime_secs == 0,
+        );
+        assert_eq!(
+            listed.remove(&u.name),
+            Some(want),
+            "user {} ({})",
+            u.name,
+            u.comment
+        );
         seen.insert(want);
     }
     for st in [
@@ -118,7 +133,9 @@ async fn a_login_on_the_router_becomes_online_with_an_event_and_a_sale() {
     let dir = tempfile::tempdir().unwrap();
     let db = db(&dir);
     let c = Client::connect(&s.client_options()).await.unwrap();
-    sync::sync_once(&c, &db, &rules(), "sim", local_now(), None).await.unwrap();
+    sync::sync_once(&c, &db, &rules(), "sim", local_now(), None)
+        .await
+        .unwrap();
     let store = Store::open(&db).unwrap();
     let ready = store
         .hotspot_users(&UserFilter {
@@ -127,9 +144,19 @@ async fn a_login_on_the_router_becomes_online_with_an_event_and_a_sale() {
         })
         .unwrap();
     let name = ready[0].name.clone();
-    s.with_world(|w, now| w.login(name.as_bytes(), None, "10.5.50.77", "02:00:00:00:00:77", now))
+    s.with_world(|w, now| {
+        w.login(
+            name.as_bytes(),
+            None,
+            "10.5.50.77",
+            "02:00:00:00:00:77",
+            now,
+        )
+    })
+    .unwrap();
+    let r = sync::sync_once(&c, &db, &rules(), "sim", local_now(), None)
+        .await
         .unwrap();
-    let r = sync::sync_once(&c, &db, &rules(), "sim", local_now(), None).await.unwrap();
     assert_eq!(r.snapshot.logins, 1);
     assert_eq!(r.sales.inserted, 1);
     let d = store.hotspot_user_detail(&name).unwrap().unwrap();
@@ -146,7 +173,9 @@ async fn wrong_credentials_are_explained() {
     let s = sim(5).await;
     let mut o = s.client_options();
     o.password = "salah".into();
-    let e = Client::connect(&o).await.err().expect("login must fail");
+    let Err(e) = Client::connect(&o).await else {
+        panic!("login must fail")
+    };
     assert!(e.to_string().contains("refused the login"), "{e}");
     s.stop().await;
 }
@@ -157,7 +186,9 @@ async fn unreachable_router_is_explained_and_recorded() {
     let addr = l.local_addr().unwrap().to_string();
     drop(l);
     let r = Router::new(Some(ClientOptions::new(&addr, "admin", "x")));
-    let e = r.client().await.err().expect("nothing listens there");
+    let Err(e) = r.client().await else {
+        panic!("nothing listens there")
+    };
     assert!(e.to_string().contains("unreachable"), "{e}");
 }
 
@@ -168,19 +199,23 @@ async fn dropped_connection_mid_print_saves_nothing_half_done() {
     let db = db(&dir);
     let c = Client::connect(&s.client_options()).await.unwrap();
     s.faults().drop_after_replies(700);
-    let e = sync::sync_once(&c, &db, &rules(), "sim", local_now(), None)
-        .await
-        .err()
-        .expect("the sync must fail");
+    let Err(e) = sync::sync_once(&c, &db, &rules(), "sim", local_now(), None).await else {
+        panic!("the sync must fail")
+    };
     assert!(e.to_string().contains("sync from the router failed"), "{e}");
     let store = Store::open(&db).unwrap();
-    assert!(store.hotspot_users(&UserFilter::default()).unwrap().is_empty());
+    assert!(store
+        .hotspot_users(&UserFilter::default())
+        .unwrap()
+        .is_empty());
     let st = store.hotspot_sync_state("sim").unwrap().unwrap();
     assert!(st.last_error.is_some());
     assert!(st.last_ok_at.is_none());
     // the next sync on a new connection works
     let c = Client::connect(&s.client_options()).await.unwrap();
-    let r = sync::sync_once(&c, &db, &rules(), "sim", local_now(), None).await.unwrap();
+    let r = sync::sync_once(&c, &db, &rules(), "sim", local_now(), None)
+        .await
+        .unwrap();
     assert_eq!(r.users, 2000);
     s.stop().await;
 }
@@ -211,7 +246,9 @@ async fn odd_bytes_in_names_and_comments_survive_the_sync() {
     let dir = tempfile::tempdir().unwrap();
     let db = db(&dir);
     let c = Client::connect(&s.client_options()).await.unwrap();
-    sync::sync_once(&c, &db, &rules(), "sim", local_now(), None).await.unwrap();
+    sync::sync_once(&c, &db, &rules(), "sim", local_now(), None)
+        .await
+        .unwrap();
     let store = Store::open(&db).unwrap();
     let users = store.hotspot_users(&UserFilter::default()).unwrap();
     let eq = users.iter().find(|u| u.name == "a=b").expect("name with =");
@@ -240,7 +277,9 @@ async fn a_20_mb_reply_gets_a_clear_outcome() {
     let c = Client::connect(&s.client_options()).await.unwrap();
     match sync::sync_once(&c, &db, &rules(), "sim", local_now(), None).await {
         // either the oversized user is refused with a message naming the limit...
-        Err(e) => assert!(e.to_string().contains("limit"), "{e}"),
+        Err(e) => {
+            assert!(e.to_string().contains("limit"), "{e}")
+        }
         // ...or the others are synced and the oversized one is not stored half-read
         Ok(r) => {
             assert!(r.users >= 5);
@@ -310,7 +349,10 @@ async fn generate_creates_the_batch_on_the_router() {
     }
     assert_eq!(
         last,
-        Some(generate::GenEvent::Progress { done: 60, total: 60 })
+        Some(generate::GenEvent::Progress {
+            done: 60,
+            total: 60
+        })
     );
     let (created, b) = batch_created(&db, r.batch);
     assert!(b.comment.starts_with("vc-") && b.comment.ends_with("-11.21.26-Blok-B10"));
@@ -338,7 +380,10 @@ async fn unknown_profile_and_bad_blok_create_nothing() {
         .await
         .err()
         .unwrap();
-    assert!(e.to_string().contains("does not exist on the router"), "{e}");
+    assert!(
+        e.to_string().contains("does not exist on the router"),
+        "{e}"
+    );
     let mut req = request(5);
     req.blok = "12".into();
     let e = generate::generate(&c, &db, "sim", &req, local_now(), None)
@@ -382,11 +427,17 @@ async fn dropped_connection_mid_generate_is_reconciled_exactly() {
     assert_eq!(r2.status, "reconciled");
     assert_eq!(r2.created + r2.missing + r2.failed, 100);
     let (created, b) = batch_created(&db, r.batch);
-    assert_eq!(router_names_with(&s, &b.comment), created, "konter knows exactly which exist");
+    assert_eq!(
+        router_names_with(&s, &b.comment),
+        created,
+        "konter knows exactly which exist"
+    );
     assert!(b.vouchers.iter().all(|v| v.state != PLANNED));
     assert!(b.vouchers.iter().any(|v| v.state == MISSING));
     // reconciling again changes nothing
-    let r3 = generate::reconcile_unfinished(&c2, &db, "sim", local_now()).await.unwrap();
+    let r3 = generate::reconcile_unfinished(&c2, &db, "sim", local_now())
+        .await
+        .unwrap();
     assert!(r3.is_empty());
     s.stop().await;
 }

@@ -248,7 +248,9 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
                 ))
             })?;
             let letters = rules::blok_letters(&blok).ok_or_else(|| {
-                UserError(format!("'{blok}' is not a blok; give its letters, e.g. A or BLOK-A"))
+                UserError(format!(
+                    "'{blok}' is not a blok; give its letters, e.g. A or BLOK-A"
+                ))
             })?;
             if !letters.chars().all(|c| hs.blok_letters.contains(c)) {
                 return Err(Box::new(UserError(format!(
@@ -316,7 +318,9 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
             if let Ok(r) = &report {
                 if r.unknown > 0 {
                     if let Ok(c2) = connect(ctx).await {
-                        if let Ok(r2) = generate::reconcile_batch(&c2, &db, r.batch, local_now(), None).await {
+                        if let Ok(r2) =
+                            generate::reconcile_batch(&c2, &db, r.batch, local_now(), None).await
+                        {
                             report = Ok(r2);
                         }
                     }
@@ -332,11 +336,13 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
                 None => None,
             };
             emit_batch(ctx, &batch, &report, printed.as_ref())?;
-            Ok(if report.created == report.requested && !matches!(printed, Some(Err(_))) {
-                0
-            } else {
-                2
-            })
+            Ok(
+                if report.created == report.requested && !matches!(printed, Some(Err(_))) {
+                    0
+                } else {
+                    2
+                },
+            )
         }
         HotspotCommand::Print { batch, to } => {
             let hs = &ctx.config.hotspot;

@@ -218,24 +218,7 @@ impl F4 {
                     }
                 })
             };
-            let out = async {
-                let c = router.client().await.map_err(|e| e.to_string())?;
-                generate::reconcile_unfinished(&c, &db, &label, local_now())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let r = generate::generate(&c, &db, &label, &req, local_now(), Some(&etx))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if r.unknown == 0 {
-                    return Ok(r);
-                }
-                // the connection dropped mid-batch: ask the router which vouchers exist
-                let c = router.client_with_retry(3).await.map_err(|e| e.to_string())?;
-                generate::reconcile_batch(&c, &db, r.batch, local_now(), None)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            .await;
+            let out = run_generate(&router, &db, &label, &req, &etx).await;
             drop(etx);
             let _ = fwd.await;
             let _ = tx.send(F4Msg::GenDone(out));
@@ -325,6 +308,33 @@ impl F4 {
     pub fn render(&mut self, f: &mut Frame, area: Rect) {
         self.screen.render(f, area);
     }
+}
+
+async fn run_generate(
+    router: &Router,
+    db: &std::path::Path,
+    label: &str,
+    req: &GenerateRequest,
+    etx: &mpsc::UnboundedSender<GenEvent>,
+) -> Result<GenerateReport, String> {
+    let c = router.client().await.map_err(|e| e.to_string())?;
+    generate::reconcile_unfinished(&c, db, label, local_now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = generate::generate(&c, db, label, req, local_now(), Some(etx))
+        .await
+        .map_err(|e| e.to_string())?;
+    if r.unknown == 0 {
+        return Ok(r);
+    }
+    // the connection dropped mid-batch: ask the router which vouchers exist
+    let c = router
+        .client_with_retry(3)
+        .await
+        .map_err(|e| e.to_string())?;
+    generate::reconcile_batch(&c, db, r.batch, local_now(), None)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 impl Drop for F4 {

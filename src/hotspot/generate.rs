@@ -167,8 +167,9 @@ pub async fn generate(
         vouchers.clone(),
         req.created_by.clone(),
     );
-    let batch = blocking(move || Store::open(&dbp)?.hotspot_plan_batch(&r, &p, &b, m, &v, &by, now))
-        .await?;
+    let batch =
+        blocking(move || Store::open(&dbp)?.hotspot_plan_batch(&r, &p, &b, m, &v, &by, now))
+            .await?;
     send(
         tx,
         GenEvent::Planned {
@@ -195,7 +196,9 @@ pub async fn generate(
         let store = Store::open(&dbp)?;
         for (name, r) in wrx {
             match r {
-                Ok(id) => store.hotspot_mark_voucher(batch, &name, CREATED, Some(&id), None, now)?,
+                Ok(id) => {
+                    store.hotspot_mark_voucher(batch, &name, CREATED, Some(&id), None, now)?
+                }
                 // A lost answer: the router may or may not have the user; reconcile decides.
                 Err(e) if e.is_connection_problem() => store.hotspot_mark_voucher(
                     batch,
@@ -219,15 +222,28 @@ pub async fn generate(
     });
     let total = users.len();
     let mut done = 0;
-    let results = client
-        .add_hotspot_users(&users, WINDOW, |i, r| {
-            done += 1;
-            let _ = wtx.send((users[i].name.clone(), r.clone()));
-            if done % 10 == 0 || done == total {
-                send(tx, GenEvent::Progress { done, total });
-            }
-        })
-        .await;
+    // Pipelined adds, WINDOW in flight, answers handled in order. (Written out here rather than
+    // through `Client::add_hotspot_users` so the future stays `Send` for `tokio::spawn`.)
+    let mut results: Vec<Result<String, RosError>> = Vec::with_capacity(total);
+    let mut inflight = futures::stream::FuturesOrdered::new();
+    let mut next = 0;
+    loop {
+        while next < total && inflight.len() < WINDOW {
+            let u = &users[next];
+            let i = next;
+            inflight.push_back(async move { (i, client.add_hotspot_user(u).await) });
+            next += 1;
+        }
+        let Some((i, r)) = futures::StreamExt::next(&mut inflight).await else {
+            break;
+        };
+        done += 1;
+        let _ = wtx.send((users[i].name.clone(), r.clone()));
+        if done % 10 == 0 || done == total {
+            send(tx, GenEvent::Progress { done, total });
+        }
+        results.push(r);
+    }
     drop(wtx);
     writer
         .await
@@ -293,7 +309,9 @@ pub async fn reconcile_batch(
         let present: std::collections::HashMap<String, String> = found.into_iter().collect();
         for name in &unknown {
             match present.get(name) {
-                Some(id) => store.hotspot_mark_voucher(batch, name, CREATED, Some(id), None, now)?,
+                Some(id) => {
+                    store.hotspot_mark_voucher(batch, name, CREATED, Some(id), None, now)?
+                }
                 None => store.hotspot_mark_voucher(
                     batch,
                     name,
@@ -304,7 +322,11 @@ pub async fn reconcile_batch(
                 )?,
             }
         }
-        let status = if view.status == "done" { "done" } else { "reconciled" };
+        let status = if view.status == "done" {
+            "done"
+        } else {
+            "reconciled"
+        };
         store.hotspot_finish_batch(batch, status, view.error.as_deref(), now)?;
         store.hotspot_batch(batch)
     })

@@ -20,11 +20,19 @@ use crate::store::{Store, StoreError};
 pub enum SyncEvent {
     Started,
     /// Users read so far.
-    Users { read: usize },
+    Users {
+        read: usize,
+    },
     /// Router read finished; writing to SQLite.
-    Writing { users: usize, active: usize, scripts: usize },
+    Writing {
+        users: usize,
+        active: usize,
+        scripts: usize,
+    },
     Finished(SyncReport),
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,9 +185,10 @@ pub async fn sync_once(
     );
     let t1 = Instant::now();
     let (db, router, rules) = (db.to_path_buf(), router.to_string(), rules.clone());
-    let result = tokio::task::spawn_blocking(move || write_snapshot(&db, &router, &rules, snap, now))
-        .await
-        .map_err(|e| SyncError::Join(e.to_string()))?;
+    let result =
+        tokio::task::spawn_blocking(move || write_snapshot(&db, &router, &rules, snap, now))
+            .await
+            .map_err(|e| SyncError::Join(e.to_string()))?;
     match result {
         Ok((users, active, scripts, snapshot, sales)) => {
             let report = SyncReport {
