@@ -158,10 +158,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Stock) => stock(&ctx),
         Some(Command::Sim { cmd }) => crate::routeros::sim::cli::run(&ctx, cmd),
         Some(Command::Hotspot { cmd }) => crate::hotspot::cli::run(&ctx, cmd),
-
-        None => Err(Box::new(UserError(
-            "the TUI is not part of this build yet".into(),
-        ))),
+        None => crate::tui::start(ctx.config.clone(), ctx.today),
     };
     match result {
         Ok(code) => code,
@@ -221,10 +218,10 @@ fn demo(mut ctx: Ctx) -> CmdResult {
     let dir = tempfile::Builder::new().prefix("konter-demo-").tempdir()?;
     ctx.config.store.data_dir = Some(dir.path().to_path_buf());
     init(&ctx, true)?;
-    Err(Box::new(UserError(format!(
-        "demo data is ready in {}, but the TUI is not part of this build yet",
-        dir.path().display()
-    ))))
+    // `dir` lives until the TUI closes; the demo data goes with it.
+    let code = crate::tui::start(ctx.config.clone(), ctx.today)?;
+    drop(dir);
+    Ok(code)
 }
 
 /// Ctrl-C sets the flag; the job checks it and rolls back.

@@ -11,3 +11,4 @@ pub mod jobs;
 pub mod logging;
 pub mod routeros;
 pub mod store;
+pub mod tui;

@@ -1,0 +1,364 @@
+//! The screens' calls into the store and the intake jobs, run inside UI jobs. Everything here
+//! that takes a [`Db`] is blocking and must never be called from `update` or `render`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::domain::voucher::{check_line, Field, Problem, ProductRule, RawVoucher, Verdict};
+use crate::i18n::Lang;
+use crate::import::ImportError;
+use crate::jobs::intake::{self as intake_job, IntakeError};
+use crate::store::intake::{StagedRow, StockRow, VoucherDetail};
+use crate::tui::data::Db;
+use crate::tui::jobs::Progress;
+use crate::tui::screens::intake::{BatchSummary, BatchView, RowError, RowView, FIELDS};
+
+type R<T> = Result<T, String>;
+
+fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// A clear message before a job even starts: a missing file or a folder.
+pub fn check_path(path: &Path, lang: Lang) -> R<()> {
+    match std::fs::metadata(path) {
+        Err(_) => Err(match lang {
+            Lang::Id => format!(
+                "File {} tidak ada. Periksa path-nya (Tab melengkapi).",
+                path.display()
+            ),
+            Lang::En => format!(
+                "File {} does not exist. Check the path (Tab completes).",
+                path.display()
+            ),
+        }),
+        Ok(m) if m.is_dir() => Err(match lang {
+            Lang::Id => format!(
+                "{} adalah folder. Pilih file CSV/TXT di dalamnya.",
+                path.display()
+            ),
+            Lang::En => format!(
+                "{} is a folder. Choose a CSV/TXT file inside it.",
+                path.display()
+            ),
+        }),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// The identity of a typed voucher, as the duplicate check sees it.
+pub fn form_key(values: &[String; 4]) -> (String, String, String) {
+    let clean = |v: &str| -> String {
+        v.chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect()
+    };
+    (
+        values[0].trim().to_uppercase(),
+        clean(&values[1]),
+        clean(&values[2]),
+    )
+}
+
+fn raw_of(values: &[String; 4]) -> RawVoucher {
+    RawVoucher {
+        product: Some(values[0].clone()),
+        code: Some(values[1].clone()),
+        serial: Some(values[2].clone()),
+        expiry: Some(values[3].clone()),
+    }
+}
+
+fn field_index(f: Field) -> usize {
+    FIELDS.iter().position(|x| x.0 == f.as_str()).unwrap_or(1)
+}
+
+fn row_error(v: &Verdict, lang: Lang) -> RowError {
+    RowError {
+        field: v.field.as_str().into(),
+        kind: v.problem.short(lang).into(),
+        detail: v.message(lang),
+    }
+}
+
+fn row_view(r: StagedRow, lang: Lang) -> RowView {
+    RowView {
+        line: r.line as i64,
+        error: r.verdict.as_ref().map(|v| row_error(v, lang)),
+        product: r.product,
+        code: r.code,
+        serial: r.serial,
+        expiry: r.expiry,
+        dropped: r.dropped,
+        insert_status: r.insert_status as u8,
+        insert_reason: r.insert_reason,
+    }
+}
+
+/// The rules that need no database, checked on every keystroke of the form: per field, what is
+/// wrong. An empty field is not called wrong while it is being typed (Enter still refuses it).
+pub fn validate_fields(
+    rules: &HashMap<String, ProductRule>,
+    values: &[String; 4],
+    today: NaiveDate,
+    lang: Lang,
+) -> [Option<String>; 4] {
+    let mut out: [Option<String>; 4] = Default::default();
+    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).cloned(), today);
+    if let Some(v) = verdict {
+        let i = field_index(v.field);
+        out[i] = Some(v.message(lang));
+    }
+    out
+}
+
+/// True when the form's only complaint is a field still empty.
+pub fn is_missing_only(
+    rules: &HashMap<String, ProductRule>,
+    values: &[String; 4],
+    today: NaiveDate,
+) -> bool {
+    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).cloned(), today);
+    verdict.is_some_and(|v| v.problem == Problem::MissingField)
+}
+
+/// The store's verdict on a typed voucher, duplicates included (in this batch, in staging, in
+/// the ledger). `None` when it may be added.
+pub fn duplicate_problem(
+    db: &Db,
+    values: &[String; 4],
+    batch: Option<i64>,
+    today: NaiveDate,
+    lang: Lang,
+) -> R<Option<String>> {
+    let raw = raw_of(values);
+    let (_, verdict) = db
+        .with(|st| st.check_manual(batch, &raw, today))
+        .map_err(s)?;
+    Ok(verdict.map(|v| v.message(lang)))
+}
+
+pub fn stage_manual(
+    db: &Db,
+    batch: Option<i64>,
+    user: &str,
+    values: &[String; 4],
+    today: NaiveDate,
+) -> R<i64> {
+    let raw = raw_of(values);
+    let (id, _) = db
+        .with(|st| st.add_manual(batch, user, &raw, today))
+        .map_err(s)?;
+    Ok(id)
+}
+
+pub fn product_rules(db: &Db) -> R<Vec<ProductRule>> {
+    db.with(|st| {
+        Ok(st
+            .products()?
+            .into_iter()
+            .filter(|p| p.active)
+            .map(|p| p.rule())
+            .collect())
+    })
+    .map_err(s)
+}
+
+/// The whole batch, for the preview. Loaded once per change; the table shows a window of it.
+pub fn load_batch(db: &Db, id: i64, lang: Lang, p: &Progress) -> R<BatchView> {
+    db.with(|st| {
+        let b = st.batch(id)?;
+        let total = b.total.max(0) as usize;
+        let mut rows = Vec::with_capacity(total);
+        let filter = Default::default();
+        const CHUNK: usize = 20_000;
+        while rows.len() < total {
+            let chunk = st.batch_rows(id, &filter, rows.len(), CHUNK)?;
+            if chunk.is_empty() {
+                break;
+            }
+            rows.extend(chunk.into_iter().map(|r| row_view(r, lang)));
+            p.set(rows.len() as u64, total as u64);
+        }
+        Ok(BatchView {
+            id,
+            source: b.source.as_str().into(),
+            file_name: b.file_name,
+            created_by: b.created_by,
+            created_at: b.created_at,
+            rows,
+        })
+    })
+    .map_err(s)
+}
+
+pub fn list_batches(db: &Db) -> R<Vec<BatchSummary>> {
+    db.with(|st| {
+        Ok(st
+            .batches(500)?
+            .into_iter()
+            .map(|b| BatchSummary {
+                id: b.id,
+                source: b.source.as_str().into(),
+                file_name: b.file_name,
+                created_by: b.created_by,
+                created_at: b.created_at,
+                rows: b.total.max(0) as u64,
+                errors: (b.errors + b.rejected).max(0) as u64,
+                inserted: b.inserted.max(0) as u64,
+            })
+            .collect())
+    })
+    .map_err(s)
+}
+
+/// Saves the fields that changed (each goes through the store's re-validation).
+pub fn edit_row(
+    db: &Db,
+    batch: i64,
+    line: i64,
+    old: &[String; 4],
+    values: &[String; 4],
+    today: NaiveDate,
+) -> R<()> {
+    db.with(|st| {
+        for (i, (name, _, _)) in FIELDS.iter().enumerate() {
+            if old[i] != values[i] {
+                if let Some(f) = Field::parse(name) {
+                    st.edit_row(batch, line as u64, f, &values[i], today)?;
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(s)
+}
+
+pub fn set_dropped(db: &Db, batch: i64, line: i64, dropped: bool, today: NaiveDate) -> R<()> {
+    db.with(|st| st.set_dropped(batch, line as u64, dropped, today))
+        .map_err(s)
+}
+
+/// Why an import did not make a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFail {
+    pub message: String,
+    /// The list has no product column: the prompt asks for the product.
+    pub need_product: bool,
+    /// The user cancelled (Ctrl+X): nothing to fix, the prompt stays closed.
+    pub cancelled: bool,
+}
+
+/// Reads and stages a list file; returns the new batch id.
+pub fn import_file(
+    db: &Db,
+    path: &Path,
+    product: Option<&str>,
+    user: &str,
+    today: NaiveDate,
+    lang: Lang,
+    p: &Progress,
+) -> Result<i64, ImportFail> {
+    let req = intake_job::ImportRequest {
+        path,
+        product,
+        created_by: user,
+        today,
+        dry_run: false,
+    };
+    let mut report = |done: usize, total: usize| p.set(done as u64, total as u64);
+    let fail = |message: String| ImportFail {
+        message,
+        need_product: false,
+        cancelled: false,
+    };
+    let outcome = db
+        .with(|st| {
+            Ok(intake_job::import_file(
+                st,
+                &req,
+                p.cancel_flag(),
+                &mut report,
+            ))
+        })
+        .map_err(|e| fail(e.to_string()))?
+        .map_err(|e| match e {
+            IntakeError::Import(ImportError::NeedProduct) => ImportFail {
+                message: lang
+                    .t(
+                        "Daftar ini tidak punya kolom produk: isi kolom Produk (mis. TSELVD5), lalu Enter.",
+                        "This list has no product column: fill in Product (e.g. TSELVD5), then Enter.",
+                    )
+                    .into(),
+                need_product: true,
+                cancelled: false,
+            },
+            other => ImportFail {
+                message: other.message(lang),
+                need_product: false,
+                cancelled: other.is_cancelled(),
+            },
+        })?;
+    outcome.batch_id.ok_or_else(|| {
+        fail(
+            lang.t("Tidak ada batch yang dibuat.", "No batch was made.")
+                .into(),
+        )
+    })
+}
+
+/// Inserts the ready rows of a batch into the embedded ledger: (inserted, rejected).
+pub fn insert_batch(db: &Db, batch: i64, user: &str, lang: Lang, p: &Progress) -> R<(u64, u64)> {
+    let mut report = |done: usize, total: usize| p.set(done as u64, total as u64);
+    let c = db
+        .with(|st| {
+            Ok(intake_job::confirm_embedded(
+                st,
+                batch,
+                user,
+                p.cancel_flag(),
+                &mut report,
+            ))
+        })
+        .map_err(s)?
+        .map_err(|e| e.message(lang))?;
+    Ok(((c.inserted + c.already) as u64, c.rejected as u64))
+}
+
+pub fn stock(db: &Db, today: NaiveDate, expiring_days: u32) -> R<Vec<StockRow>> {
+    db.with(|st| st.stock_by_product(today, expiring_days))
+        .map_err(s)
+}
+
+/// One search hit with the batch it came in with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub voucher: VoucherDetail,
+    pub batch_file: Option<String>,
+    pub batch_source: Option<String>,
+}
+
+pub fn find_voucher(db: &Db, query: &str) -> R<Vec<Found>> {
+    db.with(|st| {
+        let hits = st.find_vouchers(query)?;
+        let mut out = Vec::with_capacity(hits.len());
+        for v in hits {
+            let (file, source) = match v.batch_id {
+                Some(id) => match st.batch(id) {
+                    Ok(b) => (b.file_name, Some(b.source.as_str().to_string())),
+                    Err(_) => (None, None),
+                },
+                None => (None, None),
+            };
+            out.push(Found {
+                voucher: v,
+                batch_file: file,
+                batch_source: source,
+            });
+        }
+        Ok(out)
+    })
+    .map_err(s)
+}

@@ -1,0 +1,17 @@
+//! The screens that exist. Register a new one in [`build`]; see the module doc of `tui`.
+
+pub mod intake;
+pub mod intake_io;
+pub mod stock;
+#[cfg(test)]
+mod tests;
+
+use crate::config::Config;
+use crate::tui::screen::Screen;
+
+pub fn build(config: &Config) -> Vec<Box<dyn Screen>> {
+    vec![
+        Box::new(intake::IntakeScreen::new(config)),
+        Box::new(stock::StockScreen::new(config)),
+    ]
+}
