@@ -218,8 +218,12 @@ fn demo(mut ctx: Ctx) -> CmdResult {
     let dir = tempfile::Builder::new().prefix("konter-demo-").tempdir()?;
     ctx.config.store.data_dir = Some(dir.path().to_path_buf());
     init(&ctx, true)?;
+    // F4 runs against the built-in router simulator, in-process, until the TUI closes.
+    let router = crate::hotspot::demo::start_demo_router(300)?;
+    router.apply(&mut ctx.config);
     // `dir` lives until the TUI closes; the demo data goes with it.
     let code = crate::tui::start(ctx.config.clone(), ctx.today)?;
+    drop(router);
     drop(dir);
     Ok(code)
 }

@@ -239,6 +239,12 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
             mode,
             print,
         } => {
+            if count == 0 || count > rules::MAX_BATCH {
+                return Err(Box::new(UserError(format!(
+                    "cannot generate {count} vouchers: choose a count from 1 to {}",
+                    rules::MAX_BATCH
+                ))));
+            }
             let hs = &ctx.config.hotspot;
             let prof = hs.profile(&profile).ok_or_else(|| {
                 let names: Vec<&str> = hs.profiles.iter().map(|p| p.name.as_str()).collect();
@@ -298,6 +304,7 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
             let json = ctx.json;
             let progress = tokio::spawn(async move {
+                let mut shown = false;
                 while let Some(ev) = rx.recv().await {
                     if json {
                         if let Ok(v) = serde_json::to_value(&ev) {
@@ -305,15 +312,16 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
                         }
                     } else if let generate::GenEvent::Progress { done, total } = ev {
                         eprint!("\rmembuat voucher {done}/{total}");
+                        shown = true;
                     }
+                }
+                if shown {
+                    eprintln!();
                 }
             });
             let mut report = generate::generate(&c, &db, &label, &req, now, Some(&tx)).await;
             drop(tx);
             let _ = progress.await;
-            if !json {
-                eprintln!();
-            }
             // A lost connection: reconnect and ask the router which vouchers exist.
             if let Ok(r) = &report {
                 if r.unknown > 0 {

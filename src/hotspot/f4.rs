@@ -3,6 +3,7 @@
 //! comes back as [`F4Msg`]; the UI thread only drains messages ([`F4::pump`]) and draws.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossterm::event::KeyEvent;
@@ -28,6 +29,32 @@ pub enum F4Msg {
     Gen(GenEvent),
     GenDone(Result<GenerateReport, String>),
     Error(String),
+    /// The router's connection state changed (read it with [`F4::router_state`]).
+    RouterState,
+}
+
+/// Where background work reports: a channel the UI drains, plus an optional waker that tells
+/// the app's event loop to drain it now (the TUI shell only runs screens on actions).
+#[derive(Clone)]
+pub struct Outbox {
+    tx: mpsc::UnboundedSender<F4Msg>,
+    wake: Option<Waker>,
+}
+
+/// Called after each message, from any thread.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+impl Outbox {
+    /// Sends and wakes; false when the screen is gone.
+    pub fn send(&self, m: F4Msg) -> bool {
+        if self.tx.send(m).is_err() {
+            return false;
+        }
+        if let Some(w) = &self.wake {
+            w();
+        }
+        true
+    }
 }
 
 pub struct F4 {
@@ -36,11 +63,13 @@ pub struct F4 {
     db: PathBuf,
     router: Router,
     config: Config,
-    tx: mpsc::UnboundedSender<F4Msg>,
+    tx: Outbox,
     rx: mpsc::UnboundedReceiver<F4Msg>,
     stop: watch::Sender<bool>,
     last_sync_ok: Option<Instant>,
     syncing: bool,
+    /// The notice under the table is a sync error (cleared by the next good sync).
+    sync_error_shown: bool,
     /// Jobs running now, for the status bar: (label, done, total).
     pub job: Option<(String, usize, usize)>,
     /// Syncs finished since start (benchmarks and tests wait on it).
@@ -51,8 +80,13 @@ pub struct F4 {
 
 impl F4 {
     pub fn new(config: &Config, router: Router) -> F4 {
+        Self::with_waker(config, router, None)
+    }
+
+    pub fn with_waker(config: &Config, router: Router, wake: Option<Waker>) -> F4 {
         let lang = config.shop.language;
         let (tx, rx) = mpsc::unbounded_channel();
+        let tx = Outbox { tx, wake };
         let (stop, _) = watch::channel(false);
         let mut screen = HotspotScreen::new(
             lang,
@@ -71,10 +105,16 @@ impl F4 {
             stop,
             last_sync_ok: None,
             syncing: false,
+            sync_error_shown: false,
             job: None,
             syncs_done: 0,
             reloads: 0,
         }
+    }
+
+    /// Uses this database file instead of the config's (the app shell's own store).
+    pub fn set_db(&mut self, db: PathBuf) {
+        self.db = db;
     }
 
     /// Starts the sync loop and the first row load. Call inside a tokio runtime.
@@ -83,6 +123,22 @@ impl F4 {
         if !self.router.is_enabled() {
             return;
         }
+        // state changes of the router wake the UI, so the status bar follows them
+        let mut state = self.router.state();
+        let out = self.tx.clone();
+        let mut stop = self.stop.subscribe();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    r = state.changed() => {
+                        if r.is_err() || !out.send(F4Msg::RouterState) {
+                            return;
+                        }
+                    }
+                    _ = stop.changed() => return,
+                }
+            }
+        });
         let (stx, mut srx) = mpsc::unbounded_channel();
         sync::spawn_sync_loop(
             self.router.clone(),
@@ -96,7 +152,7 @@ impl F4 {
         let tx = self.tx.clone();
         tokio::spawn(async move {
             while let Some(ev) = srx.recv().await {
-                if tx.send(F4Msg::Sync(ev)).is_err() {
+                if !tx.send(F4Msg::Sync(ev)) {
                     return;
                 }
             }
@@ -246,7 +302,10 @@ impl F4 {
                     self.syncing = false;
                     self.syncs_done += 1;
                     self.last_sync_ok = Some(Instant::now());
-                    self.screen.notice = None;
+                    if self.sync_error_shown {
+                        self.screen.notice = None;
+                        self.sync_error_shown = false;
+                    }
                     if r.snapshot.added + r.snapshot.changed + r.snapshot.removed > 0
                         || r.snapshot.logins + r.snapshot.logouts > 0
                         || self.screen.visible_count() == 0
@@ -256,13 +315,14 @@ impl F4 {
                 }
                 F4Msg::Sync(SyncEvent::Failed { message }) => {
                     self.syncing = false;
+                    self.sync_error_shown = true;
                     self.screen.notice = Some(message);
                 }
                 F4Msg::Sync(_) => {}
                 F4Msg::Gen(GenEvent::Progress { done, total }) => {
                     self.job = Some((l.t("buat voucher", "generate").into(), done, total))
                 }
-                F4Msg::Gen(_) => {}
+                F4Msg::Gen(_) | F4Msg::RouterState => {}
                 F4Msg::GenDone(r) => {
                     self.job = None;
                     self.screen.notice = Some(match r {

@@ -43,6 +43,14 @@ pub struct GenerateForm {
     pub error: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeKind {
+    Table,
+    Search,
+    Detail,
+    Generate,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Mode {
     Table,
@@ -133,6 +141,17 @@ impl HotspotScreen {
 
     pub fn visible_count(&self) -> usize {
         self.view.len()
+    }
+
+    /// Which part has the keys: the table, the search field, the detail popup, or the
+    /// generate dialog.
+    pub fn mode_kind(&self) -> ModeKind {
+        match self.mode {
+            Mode::Table => ModeKind::Table,
+            Mode::Search => ModeKind::Search,
+            Mode::Detail(_) => ModeKind::Detail,
+            Mode::Generate(_) => ModeKind::Generate,
+        }
     }
 
     pub fn is_dialog_open(&self) -> bool {

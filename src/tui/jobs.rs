@@ -90,6 +90,12 @@ impl Jobs {
         }
     }
 
+    /// The app's action channel, for adapters that report on their own schedule (the router
+    /// sync loop wakes its screen through it).
+    pub fn sender(&self) -> UnboundedSender<Action> {
+        self.tx.clone()
+    }
+
     fn register(&mut self, label: String) -> Progress {
         let id = self.next;
         self.next += 1;
