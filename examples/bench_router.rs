@@ -53,6 +53,7 @@ fn main() {
                 let c = Client::connect(&opts).await.expect("connect");
                 let t0 = Instant::now();
                 let snap = sync::read_router(&c, props, None).await.expect("read");
+                let read = t0.elapsed().as_secs_f64();
                 assert_eq!(snap.users.len(), users, "every user read");
                 let (db2, rules2, label2) = (db.clone(), rules.clone(), label.clone());
                 tokio::task::spawn_blocking(move || {
@@ -66,9 +67,13 @@ fn main() {
                 })
                 .await
                 .expect("join");
-                t0.elapsed().as_secs_f64()
+                (t0.elapsed().as_secs_f64(), read)
             });
-            eprintln!("{name} run {i}: {t:.3} s");
+            let (t, read) = t;
+            eprintln!(
+                "{name} run {i}: {t:.3} s (read {read:.3} s, write {:.3} s)",
+                t - read
+            );
             best = best.min(t);
         }
         best
