@@ -35,3 +35,4 @@ test: deps pydeps
 
 bench: deps
 	cargo run --release --example bench_intake -- 100000
+	cargo run --release --example bench_router

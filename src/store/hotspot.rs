@@ -73,6 +73,8 @@ pub struct SalesStats {
     pub vip: usize,
     pub no_blok: usize,
     pub rejected: usize,
+    /// Logins learned from the records (each record is written at a login).
+    pub logins: usize,
 }
 
 /// How the hotspot rules are configured (aliases and prices).
@@ -378,6 +380,11 @@ impl Store {
                         ],
                     )?;
                     let date_key = login_at.date().to_string();
+                    let login_time = login_at.time().format("%H:%M:%S").to_string();
+                    if login_near(&tx, &a.username, &date_key, &login_time)? {
+                        // already known from its sales record: the same login
+                        continue;
+                    }
                     let seq: i64 = tx.query_row(
                         "SELECT count(*) + 1 FROM login_events WHERE username = ?1 AND date_key = ?2",
                         params![a.username, date_key],
@@ -391,7 +398,7 @@ impl Store {
                             a.username,
                             date_key,
                             seq,
-                            login_at.time().format("%H:%M:%S").to_string(),
+                            login_time,
                             a.address,
                             a.mac,
                             a.uptime_s as i64,
@@ -625,6 +632,19 @@ impl Store {
                                     r.raw,
                                     now_s,
                                 ])?;
+                                if let Some(d) = r.sale_date {
+                                    if record_login(
+                                        &tx,
+                                        &r.username,
+                                        d,
+                                        &r.raw_time,
+                                        &r.ip,
+                                        &r.mac,
+                                        &now_s,
+                                    )? {
+                                        st.logins += 1;
+                                    }
+                                }
                                 if n > 0 {
                                     st.inserted += 1;
                                     "sale".into()
@@ -1079,6 +1099,71 @@ impl Store {
             .collect::<rusqlite::Result<Vec<i64>>>()?;
         Ok(ids)
     }
+}
+
+/// Seconds within which two sightings of a user's login are the same login (the sales record
+/// carries the router's clock, the active session its uptime).
+const SAME_LOGIN_S: i64 = 5;
+
+fn login_near(
+    tx: &rusqlite::Transaction,
+    user: &str,
+    date_key: &str,
+    time: &str,
+) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM login_events WHERE username = ?1 AND date_key = ?2
+             AND abs(strftime('%s', '2000-01-01 ' || login_time)
+                     - strftime('%s', '2000-01-01 ' || ?3)) <= ?4)",
+        params![user, date_key, time, SAME_LOGIN_S],
+        |r| r.get(0),
+    )
+}
+
+/// A login known from a sales record: an event (unless the sync already saw it as an active
+/// session) and the user's login count. Returns whether it was new.
+fn record_login(
+    tx: &rusqlite::Transaction,
+    user: &str,
+    date: chrono::NaiveDate,
+    time: &str,
+    ip: &str,
+    mac: &str,
+    now_s: &str,
+) -> rusqlite::Result<bool> {
+    if chrono::NaiveTime::parse_from_str(time, "%H:%M:%S").is_err() {
+        return Ok(false);
+    }
+    let date_key = date.to_string();
+    if login_near(tx, user, &date_key, time)? {
+        return Ok(false);
+    }
+    let seq: i64 = tx.query_row(
+        "SELECT count(*) + 1 FROM login_events WHERE username = ?1 AND date_key = ?2",
+        params![user, date_key],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT OR IGNORE INTO login_events(username, date_key, seq, login_time, ip, mac)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![user, date_key, seq, time, ip, mac],
+    )?;
+    let at = format!("{date_key}T{time}");
+    tx.execute(
+        "INSERT INTO login_history(username, first_ip, last_ip, first_mac, last_mac,
+             first_login_at, last_login_at, login_count, updated_at)
+         VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?4, 1, ?5)
+         ON CONFLICT(username) DO UPDATE SET
+             first_ip = CASE WHEN first_ip = '' THEN ?2 ELSE first_ip END,
+             first_mac = CASE WHEN first_mac = '' THEN ?3 ELSE first_mac END,
+             first_login_at = CASE WHEN first_login_at IS NULL OR first_login_at > ?4
+                                   THEN ?4 ELSE first_login_at END,
+             last_login_at = CASE WHEN last_login_at IS NULL OR last_login_at < ?4
+                                  THEN ?4 ELSE last_login_at END,
+             login_count = login_count + 1, updated_at = ?5",
+        params![user, ip, mac, at, now_s],
+    )?;
+    Ok(true)
 }
 
 /// `a`, `blok-a`, `BLOK-A` -> `BLOK-A`; anything else is matched as written, upper-cased.

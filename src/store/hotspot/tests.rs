@@ -297,9 +297,17 @@ fn sales_are_deduplicated_and_remembered() {
     assert_eq!(sales[0].sale_time, "10:00:00");
     assert_eq!(sales[0].blok_name, "BLOK-A");
     assert_eq!(sales[0].price, 5000);
+    // each record is a login: 10:00 and 10:20 on the 21st, 00:05 on the 22nd (the identical
+    // record *7 is the same login as *1)
+    assert_eq!(st.logins, 3);
+    let d = s.hotspot_user_detail("a1").unwrap().unwrap();
+    assert_eq!(d.user.login_count, 3);
+    assert_eq!(d.user.relogins, 2);
+    assert_eq!(d.first_login_at.as_deref(), Some("2026-11-21T10:00:00"));
+    assert_eq!(d.last_login_at.as_deref(), Some("2026-11-22T00:05:00"));
     // a second run reads nothing new
     let st = s.hotspot_ingest_sales(&scripts, at(11, 5, 0), &c).unwrap();
-    assert_eq!((st.new_records, st.inserted), (0, 0));
+    assert_eq!((st.new_records, st.inserted, st.logins), (0, 0, 0));
 }
 
 #[test]
@@ -391,4 +399,57 @@ fn sync_state_records_success_and_error() {
     assert_eq!(st.runs, 2);
     assert_eq!(st.last_ok_at.as_deref(), Some("2026-11-21T09:00:00"));
     assert_eq!(st.last_error.as_deref(), Some("router unreachable"));
+}
+
+#[test]
+fn a_login_seen_as_session_and_as_record_counts_once() {
+    let mut s = Store::open_in_memory().unwrap();
+    let c = cfg();
+    let users = vec![user(1, "k1", "2026-11-21 10:00:00 | Blok-A10")];
+    // active since 10:00:30 (seen at 10:01:00 with 30 s), and its record says 10:00:32
+    s.hotspot_apply_snapshot(&users, &[active("*A1", "k1", 30, 10)], at(10, 1, 0), &c)
+        .unwrap();
+    let st = s
+        .hotspot_ingest_sales(
+            &[(
+                "*1".into(),
+                rec("k1", "nov/21/2026", "10:00:32", "Blok-A10"),
+            )],
+            at(10, 1, 0),
+            &c,
+        )
+        .unwrap();
+    assert_eq!((st.inserted, st.logins), (1, 0));
+    let d = s.hotspot_user_detail("k1").unwrap().unwrap();
+    assert_eq!(d.user.login_count, 1);
+    // the other order: the record first, then the session
+    let users2 = vec![user(2, "k2", "2026-11-21 11:00:00 | Blok-A10")];
+    let mut t = Store::open_in_memory().unwrap();
+    t.hotspot_apply_snapshot(&users2, &[], at(11, 0, 0), &c)
+        .unwrap();
+    t.hotspot_ingest_sales(
+        &[(
+            "*2".into(),
+            rec("k2", "nov/21/2026", "11:00:01", "Blok-A10"),
+        )],
+        at(11, 0, 5),
+        &c,
+    )
+    .unwrap();
+    let st = t
+        .hotspot_apply_snapshot(&users2, &[active("*B1", "k2", 59, 10)], at(11, 1, 0), &c)
+        .unwrap();
+    assert_eq!(st.logins, 0);
+    assert_eq!(
+        t.hotspot_user_detail("k2")
+            .unwrap()
+            .unwrap()
+            .user
+            .login_count,
+        1
+    );
+    assert_eq!(
+        t.hotspot_user_detail("k2").unwrap().unwrap().user.status,
+        Status::Online
+    );
 }
