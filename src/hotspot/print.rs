@@ -371,13 +371,14 @@ pub fn pdf_sheet(tickets: &[Ticket], shop: &str, login_url: &str, lang: Lang) ->
                 card_w - 4.0,
                 card_h - 4.0
             ));
-            let qr_size = card_h - 16.0;
+            // at least 4 modules of white around the code (the quiet zone scanners need)
+            let qr_size = card_h - 26.0;
             if let Ok(code) =
                 QrCode::with_error_correction_level(t.login_link(login_url).as_bytes(), EcLevel::M)
             {
                 let n = code.width();
                 let m = qr_size / n as f32;
-                let (qx, qy) = (x + 8.0, y + 8.0);
+                let (qx, qy) = (x + 13.0, y + 13.0);
                 for (k, color) in code.to_colors().iter().enumerate() {
                     if *color == Color::Dark {
                         let (col, row) = (k % n, k / n);
@@ -392,7 +393,7 @@ pub fn pdf_sheet(tickets: &[Ticket], shop: &str, login_url: &str, lang: Lang) ->
                 }
                 c.push_str("f\n");
             }
-            let tx = x + qr_size + 14.0;
+            let tx = x + qr_size + 26.0;
             let mut ty = y + card_h - 18.0;
             let mut text = |font: &str, size: f32, s: &str| {
                 c.push_str(&format!(

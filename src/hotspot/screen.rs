@@ -616,7 +616,15 @@ impl HotspotScreen {
         if d.events.is_empty() {
             lines.push(Line::from(l.t("  (belum ada)", "  (none yet)")));
         }
-        for e in d.events.iter().rev().take(8) {
+        let newest = d.events.len().saturating_sub(1);
+        for (i, e) in d.events.iter().enumerate().rev().take(8) {
+            // no logout yet: online if it is the session now, else unknown (a login known only
+            // from its sales record)
+            let open = if i == newest && u.status == Status::Online {
+                l.t("online", "online")
+            } else {
+                "-"
+            };
             lines.push(Line::from(format!(
                 "  {} {}  →  {}  {}  {}  {}",
                 e.date_key,
@@ -624,7 +632,7 @@ impl HotspotScreen {
                 e.logout_time
                     .as_deref()
                     .map(|t| t.get(11..).unwrap_or(t))
-                    .unwrap_or(l.t("online", "online")),
+                    .unwrap_or(open),
                 format_clock(e.uptime_s),
                 format_bytes(e.bytes),
                 e.ip
