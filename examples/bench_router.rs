@@ -57,11 +57,20 @@ fn main() {
                 assert_eq!(snap.users.len(), users, "every user read");
                 let (db2, rules2, label2) = (db.clone(), rules.clone(), label.clone());
                 tokio::task::spawn_blocking(move || {
+                    let t = Instant::now();
                     let mut s = Store::open(&db2).expect("store");
+                    let t_open = t.elapsed().as_secs_f64();
                     s.hotspot_apply_snapshot(&snap.users, &snap.active, local_now(), &rules2)
                         .expect("write");
+                    let t_users = t.elapsed().as_secs_f64();
                     s.hotspot_ingest_sales(&snap.scripts, local_now(), &rules2)
                         .expect("sales");
+                    eprintln!(
+                        "  open {t_open:.3} s, users+sessions {:.3} s, {} sales records {:.3} s",
+                        t_users - t_open,
+                        snap.scripts.len(),
+                        t.elapsed().as_secs_f64() - t_users
+                    );
                     s.hotspot_record_sync(&label2, local_now(), Ok((snap.users.len(), 0)))
                         .expect("state");
                 })

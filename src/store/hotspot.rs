@@ -214,6 +214,7 @@ impl Store {
         cfg: &HotspotRules,
     ) -> Result<SnapshotStats> {
         let now_s = ts(now);
+        self.conn.set_prepared_statement_cache_capacity(64);
         let tx = self.conn.transaction()?;
         let mut st = SnapshotStats {
             users: users.len(),
@@ -335,7 +336,8 @@ impl Store {
                 .cloned();
             match same {
                 Some((_, login_at, _, _, _)) => {
-                    tx.execute(
+                    exec(
+                        &tx,
                         "UPDATE hotspot_active SET uptime_s = ?2, bytes = ?3, seen_at = ?4,
                              address = ?5, mac = ?6 WHERE router_id = ?1",
                         params![
@@ -348,7 +350,8 @@ impl Store {
                         ],
                     )?;
                     if let Some(t) = parse_ts(&login_at) {
-                        tx.execute(
+                        exec(
+                            &tx,
                             "UPDATE login_events SET uptime_s = ?4, bytes = ?5
                              WHERE username = ?1 AND date_key = ?2 AND login_time = ?3",
                             params![
@@ -364,7 +367,8 @@ impl Store {
                 None => {
                     let login_at = now - TimeDelta::seconds(a.uptime_s.min(i64::MAX as u64) as i64);
                     let login_s = ts(login_at);
-                    tx.execute(
+                    exec(
+                        &tx,
                         "INSERT OR REPLACE INTO hotspot_active(router_id, username, address, mac,
                              uptime_s, bytes, login_at, seen_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -385,12 +389,12 @@ impl Store {
                         // already known from its sales record: the same login
                         continue;
                     }
-                    let seq: i64 = tx.query_row(
+                    let seq: i64 = qrow(&tx,
                         "SELECT count(*) + 1 FROM login_events WHERE username = ?1 AND date_key = ?2",
                         params![a.username, date_key],
                         |r| r.get(0),
                     )?;
-                    let inserted = tx.execute(
+                    let inserted = exec(&tx,
                         "INSERT OR IGNORE INTO login_events(username, date_key, seq, login_time, ip,
                              mac, uptime_s, bytes, session_id)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -408,7 +412,8 @@ impl Store {
                     )?;
                     if inserted > 0 {
                         st.logins += 1;
-                        tx.execute(
+                        exec(
+                            &tx,
                             "INSERT INTO login_history(username, first_ip, last_ip, first_mac,
                                  last_mac, first_login_at, last_login_at, login_count, updated_at)
                              VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?4, 1, ?5)
@@ -431,7 +436,8 @@ impl Store {
             }
             st.logouts += 1;
             if let Some(t) = parse_ts(login_at) {
-                tx.execute(
+                exec(
+                    &tx,
                     "UPDATE login_events SET logout_time = ?4, uptime_s = ?5, bytes = ?6
                      WHERE username = ?1 AND date_key = ?2 AND login_time = ?3",
                     params![
@@ -444,11 +450,16 @@ impl Store {
                     ],
                 )?;
             }
-            tx.execute(
+            exec(
+                &tx,
                 "UPDATE login_history SET last_logout_at = ?2, updated_at = ?3 WHERE username = ?1",
                 params![user, seen_at, now_s],
             )?;
-            tx.execute("DELETE FROM hotspot_active WHERE router_id = ?1", [rid])?;
+            exec(
+                &tx,
+                "DELETE FROM hotspot_active WHERE router_id = ?1",
+                [rid],
+            )?;
         }
 
         // --- last_status, bytes, uptime into login_history (only when they change)
@@ -568,6 +579,7 @@ impl Store {
     ) -> Result<SalesStats> {
         let now_s = ts(now);
         let seen = self.hotspot_seen_scripts()?;
+        self.conn.set_prepared_statement_cache_capacity(64);
         let tx = self.conn.transaction()?;
         let mut st = SalesStats {
             seen: scripts.len(),
@@ -963,7 +975,8 @@ impl Store {
             .ok_or_else(|| StoreError::Invalid("a batch needs at least one voucher".into()))?;
         let now_s = ts(now);
         let tx = self.conn.transaction()?;
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO hotspot_batches(router, profile, blok, mode, comment, count, status,
                  created_by, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'creating', ?7, ?8, ?8)",
@@ -1101,6 +1114,21 @@ impl Store {
     }
 }
 
+/// Runs a statement through the connection's statement cache (the sync runs the same few
+/// statements thousands of times).
+fn exec(tx: &rusqlite::Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(p)
+}
+
+fn qrow<T>(
+    tx: &rusqlite::Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    tx.prepare_cached(sql)?.query_row(p, f)
+}
+
 /// Seconds within which two sightings of a user's login are the same login (the sales record
 /// carries the router's clock, the active session its uptime).
 const SAME_LOGIN_S: i64 = 5;
@@ -1111,7 +1139,8 @@ fn login_near(
     date_key: &str,
     time: &str,
 ) -> rusqlite::Result<bool> {
-    tx.query_row(
+    qrow(
+        tx,
         "SELECT EXISTS(SELECT 1 FROM login_events WHERE username = ?1 AND date_key = ?2
              AND abs(strftime('%s', '2000-01-01 ' || login_time)
                      - strftime('%s', '2000-01-01 ' || ?3)) <= ?4)",
@@ -1138,18 +1167,21 @@ fn record_login(
     if login_near(tx, user, &date_key, time)? {
         return Ok(false);
     }
-    let seq: i64 = tx.query_row(
+    let seq: i64 = qrow(
+        tx,
         "SELECT count(*) + 1 FROM login_events WHERE username = ?1 AND date_key = ?2",
         params![user, date_key],
         |r| r.get(0),
     )?;
-    tx.execute(
+    exec(
+        tx,
         "INSERT OR IGNORE INTO login_events(username, date_key, seq, login_time, ip, mac)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![user, date_key, seq, time, ip, mac],
     )?;
     let at = format!("{date_key}T{time}");
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO login_history(username, first_ip, last_ip, first_mac, last_mac,
              first_login_at, last_login_at, login_count, updated_at)
          VALUES (?1, ?2, ?2, ?3, ?3, ?4, ?4, 1, ?5)
