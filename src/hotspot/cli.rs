@@ -6,7 +6,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::generate::{self, GenerateRequest};
-use super::print::{self, Paper, PrintDest, Ticket};
+use super::print::{self, Paper, PrintDest};
 use super::sync::{self, local_now};
 use crate::cli::{CmdResult, Ctx, UserError};
 use crate::domain::hotspot::{self as rules, format_bytes, format_clock, Status, VoucherMode};
@@ -372,30 +372,13 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
     }
 }
 
-/// Tickets for the vouchers of a batch that exist on the router.
-pub fn tickets_of(ctx: &Ctx, b: &BatchView) -> Vec<Ticket> {
-    let prof = ctx.config.hotspot.profile(&b.profile);
-    b.vouchers
-        .iter()
-        .filter(|v| v.state == CREATED)
-        .map(|v| Ticket {
-            name: v.name.clone(),
-            password: v.password.clone(),
-            profile: v.profile.clone(),
-            minutes: prof.map(|p| p.minutes).unwrap_or(0),
-            blok: b.blok.clone(),
-            price: prof.map(|p| p.price).unwrap_or(0),
-        })
-        .collect()
-}
-
 async fn print_batch(
     ctx: &Ctx,
     b: &BatchView,
     dest: &PrintDest,
     paper: Paper,
 ) -> Result<usize, print::PrintError> {
-    let tickets = tickets_of(ctx, b);
+    let tickets = print::tickets_of(&ctx.config.hotspot, b);
     print::print_tickets(
         dest,
         &tickets,

@@ -28,6 +28,8 @@ pub enum F4Msg {
     Detail(Option<Box<UserDetail>>),
     Gen(GenEvent),
     GenDone(Result<GenerateReport, String>),
+    /// A print finished: what was printed where, or why not.
+    Printed(Result<String, String>),
     Error(String),
     /// The router's connection state changed (read it with [`F4::router_state`]).
     RouterState,
@@ -72,6 +74,8 @@ pub struct F4 {
     sync_error_shown: bool,
     /// Jobs running now, for the status bar: (label, done, total).
     pub job: Option<(String, usize, usize)>,
+    /// The batch generated last in this session (`P` prints it again).
+    pub last_batch: Option<i64>,
     /// Syncs finished since start (benchmarks and tests wait on it).
     pub syncs_done: usize,
     /// Row reloads applied since start.
@@ -107,6 +111,7 @@ impl F4 {
             syncing: false,
             sync_error_shown: false,
             job: None,
+            last_batch: None,
             syncs_done: 0,
             reloads: 0,
         }
@@ -189,12 +194,120 @@ impl F4 {
                 });
             }
             Some(ScreenRequest::Sync) => self.sync_now(),
+            Some(ScreenRequest::Print(name)) => self.print(Some(name)),
+            Some(ScreenRequest::PrintBatch) => self.print(None),
             Some(ScreenRequest::Generate {
                 profile,
                 blok,
                 count,
             }) => self.generate(profile, blok, count),
         }
+    }
+
+    /// Prints one voucher (`Some(name)`) or the last generated batch to `[hotspot] printer`.
+    fn print(&mut self, name: Option<String>) {
+        let l = self.lang;
+        let dest = match super::print::PrintDest::parse(&self.config.hotspot.printer) {
+            Ok(d) => d,
+            Err(_) => {
+                self.screen.notice = Some(
+                    l.t(
+                        "printer belum diatur: isi [hotspot] printer (mis. tcp:192.168.1.50 atau /dev/usb/lp0)",
+                        "no printer set: fill in [hotspot] printer (e.g. tcp:192.168.1.50 or /dev/usb/lp0)",
+                    )
+                    .into(),
+                );
+                return;
+            }
+        };
+        let paper = match super::print::Paper::from_mm(self.config.hotspot.paper_mm) {
+            Ok(p) => p,
+            Err(e) => {
+                self.screen.notice = Some(e.to_string());
+                return;
+            }
+        };
+        let batch = self.last_batch;
+        if name.is_none() && batch.is_none() {
+            self.screen.notice = Some(
+                l.t(
+                    "belum ada batch dibuat di sesi ini; tekan g untuk membuat voucher",
+                    "no batch generated in this session; press g to generate",
+                )
+                .into(),
+            );
+            return;
+        }
+        let (db, tx, hs, shop) = (
+            self.db.clone(),
+            self.tx.clone(),
+            self.config.hotspot.clone(),
+            self.config.shop.name.clone(),
+        );
+        let (hs2, lang) = (self.config.hotspot.clone(), self.lang);
+        tokio::spawn(async move {
+            let login_url = hs2.login_url.clone();
+            let tickets = tokio::task::spawn_blocking(move || -> Result<Vec<super::print::Ticket>, String> {
+                let store = Store::open(&db).map_err(|e| e.to_string())?;
+                match name {
+                    Some(n) => {
+                        let users = store
+                            .hotspot_users(&UserFilter {
+                                search: Some(n.clone()),
+                                ..Default::default()
+                            })
+                            .map_err(|e| e.to_string())?;
+                        let u = users
+                            .into_iter()
+                            .find(|u| u.name == n)
+                            .ok_or_else(|| format!("user {n} is gone"))?;
+                        let password = match store
+                            .hotspot_voucher_password(&n)
+                            .map_err(|e| e.to_string())?
+                        {
+                            Some(p) => p,
+                            // Mikhmon vc- vouchers: the password is the name
+                            None if u.comment.starts_with("vc-") || u.comment.contains("| Blok-") => {
+                                n.clone()
+                            }
+                            None => {
+                                return Err(format!(
+                                    "the password of {n} is not known to konter (made elsewhere); print it from the router"
+                                ))
+                            }
+                        };
+                        let prof = hs.profile(&u.profile);
+                        Ok(vec![super::print::Ticket {
+                            name: n,
+                            password,
+                            profile: u.profile.clone(),
+                            minutes: prof.map(|p| p.minutes).unwrap_or(0),
+                            blok: u.blok.clone().unwrap_or_default(),
+                            price: prof.map(|p| p.price).unwrap_or(0),
+                        }])
+                    }
+                    None => {
+                        let id = batch.unwrap_or_default();
+                        let b = store
+                            .hotspot_batch(id)
+                            .map_err(|e| e.to_string())?
+                            .ok_or_else(|| format!("batch {id} is gone"))?;
+                        Ok(super::print::tickets_of(&hs, &b))
+                    }
+                }
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            let out = match tickets {
+                Ok(t) => super::print::print_tickets(&dest, &t, paper, &shop, &login_url, lang)
+                    .await
+                    .map(|n| format!("{n} voucher -> {dest}"))
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            tx.send(F4Msg::Printed(out));
+        });
     }
 
     fn sync_now(&mut self) {
@@ -323,8 +436,17 @@ impl F4 {
                     self.job = Some((l.t("buat voucher", "generate").into(), done, total))
                 }
                 F4Msg::Gen(_) | F4Msg::RouterState => {}
+                F4Msg::Printed(r) => {
+                    self.screen.notice = Some(match r {
+                        Ok(m) => format!("{} {m}", l.t("dicetak:", "printed:")),
+                        Err(e) => e,
+                    })
+                }
                 F4Msg::GenDone(r) => {
                     self.job = None;
+                    if let Ok(r) = &r {
+                        self.last_batch = Some(r.batch);
+                    }
                     self.screen.notice = Some(match r {
                         Ok(r) if r.created == r.requested => format!(
                             "{} {} {} (batch {})",

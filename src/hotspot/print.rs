@@ -59,6 +59,26 @@ pub fn rupiah(n: i64) -> String {
     format!("{}Rp{out}", if n < 0 { "-" } else { "" })
 }
 
+/// Tickets for the vouchers of a batch that exist on the router.
+pub fn tickets_of(
+    hs: &crate::config::HotspotConfig,
+    b: &crate::store::hotspot::BatchView,
+) -> Vec<Ticket> {
+    let prof = hs.profile(&b.profile);
+    b.vouchers
+        .iter()
+        .filter(|v| v.state == crate::store::hotspot::CREATED)
+        .map(|v| Ticket {
+            name: v.name.clone(),
+            password: v.password.clone(),
+            profile: v.profile.clone(),
+            minutes: prof.map(|p| p.minutes).unwrap_or(0),
+            blok: b.blok.clone(),
+            price: prof.map(|p| p.price).unwrap_or(0),
+        })
+        .collect()
+}
+
 /// Where a print goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrintDest {

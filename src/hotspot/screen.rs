@@ -24,6 +24,10 @@ pub enum ScreenRequest {
     Detail(String),
     /// Run a sync now.
     Sync,
+    /// Print this voucher to the configured printer.
+    Print(String),
+    /// Print the last generated batch again.
+    PrintBatch,
     /// Generate vouchers.
     Generate {
         profile: String,
@@ -199,6 +203,7 @@ impl HotspotScreen {
                 ("b", l.t("blok", "blok")),
                 ("o", l.t("profil", "profile")),
                 ("g", l.t("buat voucher", "generate")),
+                ("p", l.t("cetak", "print")),
                 ("R", l.t("sinkron", "sync")),
                 ("x", l.t("reset", "reset")),
             ],
@@ -369,6 +374,12 @@ impl HotspotScreen {
                         })
                     }
                     KeyCode::Char('R') => return Some(ScreenRequest::Sync),
+                    KeyCode::Char('p') => {
+                        return self
+                            .selected_user()
+                            .map(|u| ScreenRequest::Print(u.name.clone()))
+                    }
+                    KeyCode::Char('P') => return Some(ScreenRequest::PrintBatch),
                     _ => {}
                 }
                 None

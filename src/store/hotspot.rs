@@ -1101,6 +1101,19 @@ impl Store {
         Ok(Some(b))
     }
 
+    /// The password of a voucher konter generated (the newest batch that created it), if any.
+    pub fn hotspot_voucher_password(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT password FROM hotspot_vouchers WHERE name = ?1 AND state = 'created'
+                 ORDER BY batch_id DESC LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Batches of this router that did not finish (creating or interrupted): reconcile them.
     pub fn hotspot_unfinished_batches(&self, router: &str) -> Result<Vec<i64>> {
         let mut q = self.conn.prepare(

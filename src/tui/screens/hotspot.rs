@@ -118,13 +118,28 @@ impl Screen for HotspotTab {
                         "cycle the status filter: all, READY, ONLINE, TERPAKAI, RUSAK, RETUR, INVALID, PENGELOLA",
                     ),
                     hb(Key::ch('b'), ("blok", "blok"), KeyCode::Char('b')),
-                    hb(Key::ch('o'), ("profil", "profile"), KeyCode::Char('o')),
-                    hb(Key::ch('g'), ("buat voucher", "generate"), KeyCode::Char('g')).help(
+                    hb(Key::ch('o'), ("profil", "profile"), KeyCode::Char('o'))
+                        .help(
+                            "ganti filter profil (10Menit, 30Menit, ...)",
+                            "cycle the profile filter (10Menit, 30Menit, ...)",
+                        )
+                        .quiet(),
+                    hb(Key::ch('g'), ("buat", "generate"), KeyCode::Char('g')).help(
                         "buat voucher di router: profil, blok, jumlah",
                         "create vouchers on the router: profile, blok, count",
                     ),
+                    hb(Key::ch('p'), ("cetak", "print"), KeyCode::Char('p')).help(
+                        "cetak voucher ini ke [hotspot] printer",
+                        "print this voucher to [hotspot] printer",
+                    ),
+                    hb(Key::ch('P'), ("cetak batch", "print batch"), KeyCode::Char('P'))
+                        .help(
+                            "cetak lagi batch terakhir yang dibuat",
+                            "print the last generated batch again",
+                        )
+                        .quiet(),
                     hb(Key::ch('R'), ("sinkron", "sync"), KeyCode::Char('R')),
-                    hb(Key::ch('x'), ("reset filter", "clear filters"), KeyCode::Char('x')),
+                    hb(Key::ch('x'), ("reset", "reset"), KeyCode::Char('x')),
                 ];
                 v.extend(nav());
                 v
@@ -234,6 +249,16 @@ mod tests {
     use std::time::Duration;
 
     async fn harness(sim: &SimServer, dir: &std::path::Path, w: u16, h: u16) -> Harness {
+        harness_with(sim, dir, w, h, "").await
+    }
+
+    async fn harness_with(
+        sim: &SimServer,
+        dir: &std::path::Path,
+        w: u16,
+        h: u16,
+        printer: &str,
+    ) -> Harness {
         let path = dir.join("konter.db");
         Store::open(&path).unwrap();
         let mut c = Config::default();
@@ -241,6 +266,7 @@ mod tests {
         c.router.addr = sim.addr().to_string();
         c.router.password = sim.password().to_string();
         c.hotspot.sync_interval_s = 3600;
+        c.hotspot.printer = printer.to_string();
         let tab: Box<dyn Screen> = Box::new(HotspotTab::new(&c));
         Harness::new(c, Some(Arc::new(Db::open(&path).unwrap())), vec![tab], w, h)
     }
@@ -325,14 +351,29 @@ mod tests {
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let mut h = harness(&sim, dir.path(), 120, 40).await;
+        let out = dir.path().join("printer.bin");
+        let mut h = harness_with(&sim, dir.path(), 120, 40, out.to_str().unwrap()).await;
         until(&mut h, |s| s.contains("/ 10")).await;
+        h.keys("P");
+        let s = until(&mut h, |s| s.contains("belum ada batch")).await;
+        assert!(s.contains("tekan g"), "{s}");
         h.keys("g");
         let s = until(&mut h, |s| s.contains("Buat voucher")).await;
         assert!(s.contains("Jumlah"), "{s}");
         h.keys("<BS><BS>7<Enter>");
         let s = until(&mut h, |s| s.contains("/ 17")).await;
         assert!(s.contains("7 voucher dibuat"), "{s}");
+        // print the batch to the "printer" (a file): 7 tickets, 7 cuts
+        h.keys("P");
+        let s = until(&mut h, |s| s.contains("dicetak: 7 voucher")).await;
+        assert!(s.contains("printer.bin"), "{s}");
+        let bytes = std::fs::read(&out).unwrap();
+        let cut = [0x1D, b'V', 66, 0];
+        assert_eq!(bytes.windows(4).filter(|w| *w == cut).count(), 7);
+        // and one voucher: the selected row
+        h.keys("<Home>p");
+        let s = until(&mut h, |s| s.contains("dicetak: 1 voucher")).await;
+        assert!(s.contains("printer.bin"), "{s}");
         sim.stop().await;
     }
 
