@@ -142,7 +142,11 @@ pub fn run(cli: Cli) -> i32 {
         Ok(c) => c,
         Err(e) => return report_error(cli.json, &e),
     };
-    let _log = crate::logging::init(&ctx.config.data_dir()).ok();
+    // The demo logs into its own temporary data dir.
+    let _log = match cli.command {
+        Some(Command::Demo) => None,
+        _ => crate::logging::init(&ctx.config.data_dir()).ok(),
+    };
     let result: CmdResult = match cli.command {
         Some(Command::Init { demo }) => init(&ctx, demo),
         Some(Command::Demo) => demo(ctx_for_demo(&ctx)),
@@ -217,13 +221,18 @@ fn ctx_for_demo(ctx: &Ctx) -> Ctx {
 fn demo(mut ctx: Ctx) -> CmdResult {
     let dir = tempfile::Builder::new().prefix("konter-demo-").tempdir()?;
     ctx.config.store.data_dir = Some(dir.path().to_path_buf());
+    let _log = crate::logging::init(dir.path()).ok();
     init(&ctx, true)?;
-    // F4 runs against the built-in router simulator, in-process, until the TUI closes.
-    let router = crate::hotspot::demo::start_demo_router(300)?;
-    router.apply(&mut ctx.config);
-    // `dir` lives until the TUI closes; the demo data goes with it.
+    // The built-in router simulator stands in for the shop's MikroTik, on a loopback port.
+    let sim = crate::routeros::sim::BackgroundSim::start(
+        "127.0.0.1:0",
+        crate::routeros::sim::SimConfig::demo(),
+    )
+    .map_err(UserError)?;
+    sim.configure(&mut ctx.config.router);
+    // `dir` and `sim` live until the TUI closes; the demo data goes with them.
     let code = crate::tui::start(ctx.config.clone(), ctx.today)?;
-    drop(router);
+    drop(sim);
     drop(dir);
     Ok(code)
 }

@@ -6,14 +6,14 @@
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
 
 /// What the rules need to know of a product.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductRule {
-    pub code: String,
     pub code_len: (u8, u8),
     pub serial_len: (u8, u8),
 }
@@ -255,7 +255,7 @@ pub fn normalize_number(s: &str) -> String {
 /// Excel writes long numbers as `1.23457E+15`: the digits are gone for good.
 pub fn is_excel_scientific(s: &str) -> bool {
     let t = s.trim();
-    let Some(e) = t.find(['e', 'E']) else {
+    let Some(e) = t.bytes().position(|b| b == b'e' || b == b'E') else {
         return false;
     };
     let (mantissa, exp) = (&t[..e], &t[e + 1..]);
@@ -342,6 +342,19 @@ fn year(s: &str) -> Option<i32> {
 /// or English month names. A time after the date (Excel's `00:00:00`) is ignored.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let t = s.trim();
+    // Fast path for ISO, the common case of big lists.
+    let b = t.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let n = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+            })
+        };
+        if let (Some(y), Some(m), Some(d)) = (n(0..4), n(5..7), n(8..10)) {
+            let date = NaiveDate::from_ymd_opt(y as i32, m, d)?;
+            return (1990..=2200).contains(&date.year()).then_some(date);
+        }
+    }
     let t = t.split(['T', ' ']).next().filter(|d| {
         // Keep a trailing time off only when the first word is a whole numeric date.
         d.chars().filter(|c| matches!(c, '-' | '/' | '.')).count() == 2
@@ -378,36 +391,44 @@ pub fn check_line(
     product_of: &dyn Fn(&str) -> Option<ProductRule>,
     today: NaiveDate,
 ) -> (Voucher, Option<Verdict>) {
-    let product = raw.product.as_deref().unwrap_or("").trim().to_uppercase();
-    let code_raw = raw.code.as_deref().unwrap_or("").trim();
-    let serial_raw = raw.serial.as_deref().unwrap_or("").trim();
+    let product_raw = raw.product.as_deref().unwrap_or("").trim();
+    let product = if product_raw.bytes().any(|b| b.is_ascii_lowercase()) {
+        product_raw.to_uppercase()
+    } else {
+        product_raw.to_owned()
+    };
+    let number = |s: &str| {
+        if s.bytes().all(|b| b.is_ascii_digit()) || is_excel_scientific(s) {
+            s.to_owned()
+        } else {
+            normalize_number(s)
+        }
+    };
     let expiry_raw = raw.expiry.as_deref().unwrap_or("").trim();
-    let code = if is_excel_scientific(code_raw) {
-        code_raw.to_string()
-    } else {
-        normalize_number(code_raw)
-    };
-    let serial = if is_excel_scientific(serial_raw) {
-        serial_raw.to_string()
-    } else {
-        normalize_number(serial_raw)
-    };
     let date = parse_date(expiry_raw);
     let mut v = Voucher {
         product,
-        code,
-        serial,
-        expiry: date
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| expiry_raw.to_string()),
+        code: number(raw.code.as_deref().unwrap_or("").trim()),
+        serial: number(raw.serial.as_deref().unwrap_or("").trim()),
+        expiry: match date {
+            Some(d) => iso(d, expiry_raw),
+            None => expiry_raw.to_owned(),
+        },
     };
     let verdict = rules(&v, raw, product_of, today, date);
-    if verdict.is_none() {
-        v.expiry = date
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
+    if verdict.is_none() && date.is_none() {
+        v.expiry.clear();
     }
     (v, verdict)
+}
+
+/// The date as ISO text, reusing the input when it already is.
+fn iso(d: NaiveDate, input: &str) -> String {
+    if input.len() == 10 && input.as_bytes()[4] == b'-' && input.as_bytes()[7] == b'-' {
+        input.to_owned()
+    } else {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    }
 }
 
 fn rules(
@@ -442,13 +463,14 @@ fn rules(
         (Field::Code, &v.code, rule.code_len),
         (Field::Serial, &v.serial, rule.serial_len),
     ] {
-        if is_excel_scientific(value) {
-            return Some(Verdict::new(field, Problem::ExcelScientific, value));
-        }
-        if let Some(bad) = value.chars().find(|c| !c.is_ascii_digit()) {
+        if !value.bytes().all(|b| b.is_ascii_digit()) {
+            if is_excel_scientific(value) {
+                return Some(Verdict::new(field, Problem::ExcelScientific, value));
+            }
+            let bad = value.chars().find(|c| !c.is_ascii_digit()).unwrap_or('?');
             return Some(Verdict::new(field, Problem::NotDigits, bad.to_string()));
         }
-        let n = value.chars().count();
+        let n = value.len();
         if n < min as usize || n > max as usize {
             let want = if min == max {
                 format!("{min}")
@@ -470,48 +492,137 @@ fn rules(
     None
 }
 
+/// A code or serial under a product, as a map key. Digit strings (all valid codes and serials)
+/// become a number plus their length, so leading zeros count and no key allocates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Num(u32, u8, u128),
+    Text(u32, Box<str>),
+}
+
+/// Codes and serials of many vouchers, each with a value (the line or the batch that holds
+/// it). Used for repeats within a file, keys staged elsewhere, and a preloaded ledger.
+#[derive(Debug, Default)]
+pub struct VoucherKeys<V> {
+    products: FxHashMap<Box<str>, u32>,
+    codes: FxHashMap<Key, V>,
+    serials: FxHashMap<Key, V>,
+}
+
+impl<V: Copy> VoucherKeys<V> {
+    pub fn with_capacity(n: usize) -> Self {
+        VoucherKeys {
+            products: FxHashMap::default(),
+            codes: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            serials: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
+    fn key_with(id: u32, s: &str) -> Key {
+        if !s.is_empty() && s.len() <= 38 && s.bytes().all(|b| b.is_ascii_digit()) {
+            let n = s.bytes().fold(0u128, |a, b| a * 10 + (b - b'0') as u128);
+            Key::Num(id, s.len() as u8, n)
+        } else {
+            Key::Text(id, s.into())
+        }
+    }
+
+    fn key(&self, product: &str, s: &str) -> Option<Key> {
+        self.products.get(product).map(|&id| Self::key_with(id, s))
+    }
+
+    fn product_id(&mut self, product: &str) -> u32 {
+        match self.products.get(product) {
+            Some(&id) => id,
+            None => {
+                let id = self.products.len() as u32;
+                self.products.insert(product.into(), id);
+                id
+            }
+        }
+    }
+
+    pub fn insert(&mut self, product: &str, code: &str, serial: &str, value: V) {
+        let id = self.product_id(product);
+        self.codes.insert(Self::key_with(id, code), value);
+        self.serials.insert(Self::key_with(id, serial), value);
+    }
+
+    /// Adds the voucher unless its code or serial is there already; then returns the value
+    /// found and which field matched. One key computation per field.
+    pub fn insert_new(
+        &mut self,
+        product: &str,
+        code: &str,
+        serial: &str,
+        value: V,
+    ) -> Option<(Field, V)> {
+        let id = self.product_id(product);
+        let c = Self::key_with(id, code);
+        if let Some(&v) = self.codes.get(&c) {
+            return Some((Field::Code, v));
+        }
+        let s = Self::key_with(id, serial);
+        if let Some(&v) = self.serials.get(&s) {
+            return Some((Field::Serial, v));
+        }
+        self.codes.insert(c, value);
+        self.serials.insert(s, value);
+        None
+    }
+
+    pub fn code(&self, product: &str, code: &str) -> Option<V> {
+        self.key(product, code)
+            .and_then(|k| self.codes.get(&k).copied())
+    }
+
+    pub fn serial(&self, product: &str, serial: &str) -> Option<V> {
+        self.key(product, serial)
+            .and_then(|k| self.serials.get(&k).copied())
+    }
+
+    pub fn remove(&mut self, product: &str, code: &str, serial: &str) {
+        if let Some(k) = self.key(product, code) {
+            self.codes.remove(&k);
+        }
+        if let Some(k) = self.key(product, serial) {
+            self.serials.remove(&k);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
 /// Finds repeats inside one batch: the same (product, code) or the same (product, serial).
 /// The first line wins; later lines are the duplicates.
 #[derive(Default)]
 pub struct DuplicateIndex {
-    codes: std::collections::HashMap<(String, String), u64>,
-    serials: std::collections::HashMap<(String, String), u64>,
+    keys: VoucherKeys<u64>,
 }
 
 impl DuplicateIndex {
     pub fn with_capacity(n: usize) -> DuplicateIndex {
         DuplicateIndex {
-            codes: std::collections::HashMap::with_capacity(n),
-            serials: std::collections::HashMap::with_capacity(n),
+            keys: VoucherKeys::with_capacity(n),
         }
     }
 
     /// Records a valid line; returns the verdict if it repeats an earlier one.
     pub fn check_and_add(&mut self, v: &Voucher, line: u64) -> Option<Verdict> {
-        if let Some(first) = self.codes.get(&(v.product.clone(), v.code.clone())) {
-            return Some(Verdict::new(
-                Field::Code,
-                Problem::DuplicateInFile,
-                first.to_string(),
-            ));
-        }
-        if let Some(first) = self.serials.get(&(v.product.clone(), v.serial.clone())) {
-            return Some(Verdict::new(
-                Field::Serial,
-                Problem::DuplicateInFile,
-                first.to_string(),
-            ));
-        }
-        self.codes.insert((v.product.clone(), v.code.clone()), line);
-        self.serials
-            .insert((v.product.clone(), v.serial.clone()), line);
-        None
+        self.keys
+            .insert_new(&v.product, &v.code, &v.serial, line)
+            .map(|(field, first)| Verdict::new(field, Problem::DuplicateInFile, first.to_string()))
     }
 
     /// Forgets a line (after it was dropped or edited).
     pub fn remove(&mut self, v: &Voucher) {
-        self.codes.remove(&(v.product.clone(), v.code.clone()));
-        self.serials.remove(&(v.product.clone(), v.serial.clone()));
+        self.keys.remove(&v.product, &v.code, &v.serial);
     }
 }
 
@@ -528,8 +639,7 @@ mod tests {
             "TSELVD5", "TSELVD10", "ISATVD3", "XLVD5", "AXISVD2", "TRIVD6",
         ]
         .contains(&code)
-        .then(|| ProductRule {
-            code: code.into(),
+        .then_some(ProductRule {
             code_len: (16, 16),
             serial_len: (12, 12),
         })
@@ -645,9 +755,8 @@ mod tests {
             verdict(&raw("TRIVD6", "1234567812345678", "1101650396661", None)).unwrap(),
             "serial_length"
         );
-        let ranged = |c: &str| {
+        let ranged = |_: &str| {
             Some(ProductRule {
-                code: c.into(),
                 code_len: (10, 18),
                 serial_len: (8, 16),
             })
@@ -748,6 +857,23 @@ mod tests {
             idx.check_and_add(&v("1111111111111111", "111111111111"), 7),
             None
         );
+    }
+
+    #[test]
+    fn keys_keep_leading_zeros_and_long_values() {
+        let mut k = VoucherKeys::<u64>::default();
+        k.insert("XLVD5", "0119520348050355", "176952060195", 2);
+        assert_eq!(k.code("XLVD5", "0119520348050355"), Some(2));
+        assert_eq!(k.code("XLVD5", "119520348050355"), None);
+        assert_eq!(k.code("AXISVD2", "0119520348050355"), None);
+        assert_eq!(k.serial("XLVD5", "176952060195"), Some(2));
+        let long = "1".repeat(45);
+        k.insert("X", &long, "12AB", 3);
+        assert_eq!(k.code("X", &long), Some(3));
+        assert_eq!(k.serial("X", "12AB"), Some(3));
+        k.remove("XLVD5", "0119520348050355", "176952060195");
+        assert_eq!(k.code("XLVD5", "0119520348050355"), None);
+        assert_eq!(k.len(), 1);
     }
 
     #[test]

@@ -126,6 +126,11 @@ pub fn read_file(
     product: Option<&str>,
     cancel: &AtomicBool,
 ) -> Result<Parsed, ImportError> {
+    parse_bytes(&read_bytes(path)?, product, cancel)
+}
+
+/// The file's bytes, after refusing what is not a file or is far too big.
+fn read_bytes(path: &Path) -> Result<Vec<u8>, ImportError> {
     let shown = path.display().to_string();
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -140,8 +145,7 @@ pub fn read_file(
     if meta.len() > MAX_FILE_BYTES {
         return Err(ImportError::TooBig { bytes: meta.len() });
     }
-    let bytes = std::fs::read(path).map_err(|e| ImportError::Unreadable(shown, e.to_string()))?;
-    parse_bytes(&bytes, product, cancel)
+    std::fs::read(path).map_err(|e| ImportError::Unreadable(shown, e.to_string()))
 }
 
 /// Magic numbers of files people pick by mistake.
@@ -342,78 +346,146 @@ fn column_of(name: &str) -> Option<Col> {
 }
 
 /// Parses decoded bytes into lines of values.
+/// Parses a whole list into memory (small lists, tests, the demo).
 pub fn parse_bytes(
     bytes: &[u8],
     product: Option<&str>,
     cancel: &AtomicBool,
 ) -> Result<Parsed, ImportError> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ImportError::Empty);
-    }
-    let (text, encoding) = decode(bytes)?;
-    check_text(&text)?;
-    if text.trim().is_empty() {
-        return Err(ImportError::Empty);
-    }
-    let delimiter = sniff_delimiter(&text).ok_or(ImportError::NoColumns)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter as u8)
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let mut records = rdr.records();
-    let first = loop {
-        match records.next() {
-            None => return Err(ImportError::Empty),
-            Some(Err(_)) => return Err(ImportError::NoColumns),
-            Some(Ok(r)) if r.iter().all(|f| f.is_empty()) => continue,
-            Some(Ok(r)) => break r,
+    let mut reader = ListReader::open(bytes, product)?;
+    let mut lines = Vec::with_capacity(reader.estimated_lines());
+    while let Some(l) = reader.next_line()? {
+        if lines.len() % 4096 == 4095 && cancel.load(Ordering::Relaxed) {
+            return Err(ImportError::Cancelled);
         }
-    };
-    let header: Vec<Option<Col>> = first.iter().map(column_of).collect();
-    let known = header.iter().flatten().count();
-    let has_header = known >= 2;
-    let layout: Vec<Option<Col>> = if has_header {
-        for (col, name) in [(Col::Code, "kode_voucher"), (Col::Serial, "serial")] {
-            if !header.contains(&Some(col)) {
-                return Err(ImportError::NeedColumn(name));
+        lines.push(l);
+    }
+    if lines.is_empty() {
+        return Err(ImportError::HeaderOnly);
+    }
+    Ok(Parsed {
+        encoding: reader.encoding,
+        delimiter: reader.delimiter,
+        has_header: reader.has_header,
+        has_expiry: reader.has_expiry,
+        lines,
+    })
+}
+
+/// Reads a list line by line, after the whole-file checks, so big lists can be staged while
+/// they are read.
+pub struct ListReader {
+    pub encoding: &'static str,
+    pub delimiter: char,
+    pub has_header: bool,
+    /// Whether the list has an expiry column at all.
+    pub has_expiry: bool,
+    rdr: csv::Reader<std::io::Cursor<Vec<u8>>>,
+    layout: Vec<Option<Col>>,
+    product: Option<String>,
+    /// A header-less list's first line, read to learn the layout and not yet handed out.
+    first: Option<csv::StringRecord>,
+    rec: csv::StringRecord,
+    seen_byte: usize,
+    seen_line: u64,
+    lines_total: usize,
+}
+
+impl ListReader {
+    /// Decodes and checks the whole file, finds the separator and the columns.
+    pub fn open(bytes: &[u8], product: Option<&str>) -> Result<ListReader, ImportError> {
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(ImportError::Empty);
+        }
+        let (text, encoding) = decode(bytes)?;
+        check_text(&text)?;
+        if text.trim().is_empty() {
+            return Err(ImportError::Empty);
+        }
+        let delimiter = sniff_delimiter(&text).ok_or(ImportError::NoColumns)?;
+        let lines_total = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter as u8)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(std::io::Cursor::new(text.into_bytes()));
+        let mut first = csv::StringRecord::new();
+        loop {
+            if !rdr
+                .read_record(&mut first)
+                .map_err(|_| ImportError::NoColumns)?
+            {
+                return Err(ImportError::Empty);
+            }
+            if !first.iter().all(|f| f.trim().is_empty()) {
+                break;
             }
         }
-        header
-    } else {
-        // No header: `code | serial`, `product, code, serial[, expiry]` or `code, serial, expiry`.
-        let first_is_number = first.get(0).is_some_and(|f| {
-            f.chars().any(|c| c.is_ascii_digit()) && !f.chars().any(|c| c.is_ascii_alphabetic())
-        });
-        match (first.len(), first_is_number) {
-            (0 | 1, _) => return Err(ImportError::NoColumns),
-            (2, _) => vec![Some(Col::Code), Some(Col::Serial)],
-            (3, true) => vec![Some(Col::Code), Some(Col::Serial), Some(Col::Expiry)],
-            (3, false) => vec![Some(Col::Product), Some(Col::Code), Some(Col::Serial)],
-            (_, true) => vec![Some(Col::Code), Some(Col::Serial), Some(Col::Expiry)],
-            (_, false) => vec![
-                Some(Col::Product),
-                Some(Col::Code),
-                Some(Col::Serial),
-                Some(Col::Expiry),
-            ],
+        let header: Vec<Option<Col>> = first.iter().map(|f| column_of(f.trim())).collect();
+        let has_header = header.iter().flatten().count() >= 2;
+        let layout: Vec<Option<Col>> = if has_header {
+            for (col, name) in [(Col::Code, "kode_voucher"), (Col::Serial, "serial")] {
+                if !header.contains(&Some(col)) {
+                    return Err(ImportError::NeedColumn(name));
+                }
+            }
+            header
+        } else {
+            // No header: `code | serial`, `product, code, serial[, expiry]` or
+            // `code, serial, expiry`.
+            let first_is_number = first.get(0).map(str::trim).is_some_and(|f| {
+                f.chars().any(|c| c.is_ascii_digit()) && !f.chars().any(|c| c.is_ascii_alphabetic())
+            });
+            match (first.len(), first_is_number) {
+                (0 | 1, _) => return Err(ImportError::NoColumns),
+                (2, _) => vec![Some(Col::Code), Some(Col::Serial)],
+                (3, true) => vec![Some(Col::Code), Some(Col::Serial), Some(Col::Expiry)],
+                (3, false) => vec![Some(Col::Product), Some(Col::Code), Some(Col::Serial)],
+                (_, true) => vec![Some(Col::Code), Some(Col::Serial), Some(Col::Expiry)],
+                (_, false) => vec![
+                    Some(Col::Product),
+                    Some(Col::Code),
+                    Some(Col::Serial),
+                    Some(Col::Expiry),
+                ],
+            }
+        };
+        let has_expiry = layout.contains(&Some(Col::Expiry));
+        let product = product
+            .map(|p| p.trim().to_uppercase())
+            .filter(|p| !p.is_empty());
+        if !layout.contains(&Some(Col::Product)) && product.is_none() {
+            return Err(ImportError::NeedProduct);
         }
-    };
-    let has_product = layout.contains(&Some(Col::Product));
-    let has_expiry = layout.contains(&Some(Col::Expiry));
-    let product = product
-        .map(|p| p.trim().to_uppercase())
-        .filter(|p| !p.is_empty());
-    if !has_product && product.is_none() {
-        return Err(ImportError::NeedProduct);
+        let mut reader = ListReader {
+            encoding,
+            delimiter,
+            has_header,
+            has_expiry,
+            rdr,
+            layout,
+            product,
+            first: None,
+            rec: csv::StringRecord::new(),
+            seen_byte: 0,
+            seen_line: 1,
+            lines_total,
+        };
+        if !has_header {
+            reader.first = Some(first);
+        }
+        Ok(reader)
     }
-    let mut lines = Vec::with_capacity(text.len() / 48);
-    // The csv reader does not count the blank lines it skips, so line numbers come from byte
-    // offsets: newlines are counted forward from the previous record.
-    let tb = text.as_bytes();
-    let (mut seen_byte, mut seen_line) = (0usize, 1u64);
-    let mut line_of = |rec: &csv::StringRecord| -> u64 {
+
+    /// Lines in the file, blank ones included: for progress.
+    pub fn estimated_lines(&self) -> usize {
+        self.lines_total
+    }
+
+    /// The csv reader does not count the blank lines it skips, so line numbers come from byte
+    /// offsets: newlines are counted forward from the previous record.
+    fn line_of(&mut self, rec: &csv::StringRecord) -> u64 {
+        let tb = self.rdr.get_ref().get_ref();
         let mut at = rec
             .position()
             .map_or(0, |p| p.byte() as usize)
@@ -422,17 +494,18 @@ pub fn parse_bytes(
         while at < tb.len() && matches!(tb[at], b'\r' | b'\n') {
             at += 1;
         }
-        if at >= seen_byte {
-            seen_line += memchr::memchr_iter(b'\n', &tb[seen_byte..at]).count() as u64;
-            seen_byte = at;
+        if at >= self.seen_byte {
+            self.seen_line += memchr::memchr_iter(b'\n', &tb[self.seen_byte..at]).count() as u64;
+            self.seen_byte = at;
         }
-        seen_line
-    };
-    let mut push = |line: u64, rec: &csv::StringRecord| {
+        self.seen_line
+    }
+
+    fn raw_of(&self, rec: &csv::StringRecord) -> RawVoucher {
         let mut raw = RawVoucher::default();
-        for (i, col) in layout.iter().enumerate() {
+        for (i, col) in self.layout.iter().enumerate() {
             let Some(col) = col else { continue };
-            let v = rec.get(i).map(|s| s.to_owned());
+            let v = rec.get(i).map(|s| s.trim().to_owned());
             match col {
                 Col::Product => raw.product = v,
                 Col::Code => raw.code = v,
@@ -440,36 +513,43 @@ pub fn parse_bytes(
                 Col::Expiry => raw.expiry = v,
             }
         }
-        if raw.product.as_deref().is_none_or(|p| p.trim().is_empty()) {
-            if let Some(p) = &product {
+        if raw.product.as_deref().is_none_or(|p| p.is_empty()) {
+            if let Some(p) = &self.product {
                 raw.product = Some(p.clone());
             }
         }
-        lines.push((line, raw));
-    };
-    if !has_header {
-        push(line_of(&first), &first);
+        raw
     }
-    for (i, rec) in records.enumerate() {
-        if i % 4096 == 0 && cancel.load(Ordering::Relaxed) {
-            return Err(ImportError::Cancelled);
+
+    /// The next non-blank line with its line number in the file.
+    pub fn next_line(&mut self) -> Result<Option<(u64, RawVoucher)>, ImportError> {
+        if let Some(first) = self.first.take() {
+            let line = self.line_of(&first);
+            return Ok(Some((line, self.raw_of(&first))));
         }
-        let rec = rec.map_err(|_| ImportError::NoColumns)?;
-        if rec.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        push(line_of(&rec), &rec);
+        let mut rec = std::mem::take(&mut self.rec);
+        let out = loop {
+            if !self
+                .rdr
+                .read_record(&mut rec)
+                .map_err(|_| ImportError::NoColumns)?
+            {
+                break None;
+            }
+            if !rec.iter().all(|f| f.trim().is_empty()) {
+                let line = self.line_of(&rec);
+                break Some((line, self.raw_of(&rec)));
+            }
+        };
+        self.rec = rec;
+        Ok(out)
     }
-    if lines.is_empty() {
-        return Err(ImportError::HeaderOnly);
-    }
-    Ok(Parsed {
-        encoding,
-        delimiter,
-        has_header,
-        has_expiry,
-        lines,
-    })
+}
+
+/// Opens a list file for streaming, with the same whole-file refusals as [`read_file`].
+pub fn open_file(path: &Path, product: Option<&str>) -> Result<ListReader, ImportError> {
+    let bytes = read_bytes(path)?;
+    ListReader::open(&bytes, product)
 }
 
 #[cfg(test)]

@@ -179,6 +179,44 @@ impl std::fmt::Display for RosError {
 impl std::error::Error for RosError {}
 
 impl RosError {
+    /// The message in the cashier's language (Display is English, for logs and `--json`).
+    pub fn text(&self, lang: crate::i18n::Lang) -> String {
+        if lang == crate::i18n::Lang::En {
+            return self.to_string();
+        }
+        match self {
+            RosError::Unreachable { addr, reason } => format!(
+                "router {addr} tidak bisa dihubungi ({reason}); periksa router menyala, alamat dan \
+                 port di [router] addr / KONTER_ROUTER_ADDR, dan layanan API aktif \
+                 (/ip service enable api)"
+            ),
+            RosError::Timeout { what, secs } => format!(
+                "router tidak menjawab ({what}) dalam {secs} detik; koneksi ditutup dan akan \
+                 dibuka lagi; periksa jaringan atau naikkan [router] timeout_secs"
+            ),
+            RosError::Login(m) => format!(
+                "router menolak login: {m}; periksa [router] user dan password \
+                 (KONTER_ROUTER_USER / KONTER_ROUTER_PASSWORD) dan hak akses api user itu"
+            ),
+            RosError::Trap { message, .. } => format!("router menolak perintah: {message}"),
+            RosError::Fatal(m) => format!("router mengakhiri sesi: {m}"),
+            RosError::Protocol(m) => m.clone(),
+            RosError::Disconnected(m) => format!(
+                "koneksi ke router terputus ({m}); akan dibuka lagi, tidak ada data yang hilang: \
+                 ulangi tindakan"
+            ),
+            RosError::TooLarge { bytes, limit } => format!(
+                "router mengirim kata balasan {bytes} byte, melebihi batas {limit} byte; dilewati; \
+                 minta lebih sedikit properti (.proplist) atau hapus item yang terlalu besar"
+            ),
+            RosError::Tls(m) => format!(
+                "TLS ke router gagal: {m}; untuk sertifikat self-signed isi [router] tls_ca_file \
+                 (atau tls_insecure di LAN yang tepercaya)"
+            ),
+            RosError::Config(m) => m.clone(),
+        }
+    }
+
     /// Whether reconnecting might help (not for wrong credentials or a refused command).
     pub fn is_connection_problem(&self) -> bool {
         matches!(
@@ -367,6 +405,10 @@ impl Client {
     }
 
     /// Sends a command and returns its replies as a stream of rows.
+    ///
+    /// Consume the stream (or drop it, which cancels the command): while its buffer of
+    /// sentences is full, replies to other commands on this connection wait behind it. So do
+    /// not await another command of the same client from the task that holds an unread stream.
     pub async fn stream(&self, cmd: Command) -> Result<ReplyStream, RosError> {
         if let Some(e) = self.inner.closed_reason() {
             return Err(e);
@@ -383,6 +425,15 @@ impl Client {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(tag.clone(), tx);
+        if let Some(e) = self.inner.closed_reason() {
+            // Closed between the check above and the insert: nobody would answer.
+            self.inner
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&tag);
+            return Err(e);
+        }
         let mut words = cmd.words;
         let mut tag_word = b".tag=".to_vec();
         tag_word.extend_from_slice(&tag);

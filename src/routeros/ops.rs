@@ -1,7 +1,7 @@
 //! Typed operations a hotspot shop needs: users, profiles, active sessions, Mikhmon's sales
 //! scripts, the router clock. Nothing above this file sees API words.
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{FuturesOrdered, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::client::{Client, RosError};
@@ -253,14 +253,21 @@ impl Client {
         &self,
         users: &[NewUser],
         window: usize,
-        mut on_result: impl FnMut(usize, &Result<String, RosError>),
+        mut on_result: impl FnMut(usize, &Result<String, RosError>) + Send,
     ) -> Vec<Result<String, RosError>> {
         let window = window.max(1);
         let mut results = Vec::with_capacity(users.len());
-        let mut s = stream::iter(users.iter().enumerate())
-            .map(|(i, u)| async move { (i, self.add_hotspot_user(u).await) })
-            .buffered(window);
-        while let Some((i, r)) = s.next().await {
+        let mut inflight = FuturesOrdered::new();
+        let mut next = 0;
+        loop {
+            while next < users.len() && inflight.len() < window {
+                let (i, u) = (next, &users[next]);
+                inflight.push_back(async move { (i, self.add_hotspot_user(u).await) });
+                next += 1;
+            }
+            let Some((i, r)) = inflight.next().await else {
+                break;
+            };
             on_result(i, &r);
             results.push(r);
         }

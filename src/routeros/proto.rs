@@ -69,8 +69,11 @@ pub fn len_prefix_size(first: u8) -> Result<usize, ProtoError> {
 
 /// Decodes a complete length prefix (`prefix.len()` must be `len_prefix_size(prefix[0])`).
 pub fn decode_len(prefix: &[u8]) -> Result<usize, ProtoError> {
-    let size = len_prefix_size(prefix[0])?;
-    debug_assert_eq!(prefix.len(), size);
+    let first = *prefix.first().ok_or(ProtoError::Truncated)?;
+    let size = len_prefix_size(first)?;
+    if prefix.len() != size {
+        return Err(ProtoError::Truncated);
+    }
     let v = match size {
         1 => prefix[0] as u32,
         2 => u16::from_be_bytes([prefix[0], prefix[1]]) as u32 & 0x3FFF,
@@ -281,6 +284,12 @@ mod tests {
     }
 
     #[test]
+    fn short_prefixes_are_errors() {
+        assert_eq!(decode_len(&[]), Err(ProtoError::Truncated));
+        assert_eq!(decode_len(&[0x80]), Err(ProtoError::Truncated));
+    }
+
+    #[test]
     fn control_bytes_are_errors() {
         for b in 0xF8..=0xFF {
             assert_eq!(len_prefix_size(b), Err(ProtoError::ControlByte(b)));
@@ -330,6 +339,31 @@ mod tests {
         assert_eq!(r.read_sentence().await, Err(ProtoError::Truncated));
         let mut r = SentenceReader::new(&[0xF8, 0, 0][..], 100);
         assert_eq!(r.read_sentence().await, Err(ProtoError::ControlByte(0xF8)));
+    }
+
+    /// Random bytes never panic the reader: every input ends in a sentence, an error or EOF.
+    #[tokio::test]
+    async fn random_bytes_do_not_panic() {
+        let mut x: u64 = 0x1234_5678_9abc_def0;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..2000 {
+            let len = (next() % 64) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let mut r = SentenceReader::new(&bytes[..], 256);
+            for _ in 0..64 {
+                match r.read_sentence().await {
+                    Ok(Some(s)) => {
+                        let _ = crate::routeros::command::Reply::parse(s.words);
+                    }
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
     }
 
     #[test]

@@ -110,6 +110,11 @@ impl Router {
         self
     }
 
+    /// The configured `host:port`, for labels.
+    pub fn addr(&self) -> Option<&str> {
+        self.inner.opts.as_ref().map(|o| o.addr.as_str())
+    }
+
     pub fn is_enabled(&self) -> bool {
         self.inner.opts.is_some()
     }
@@ -279,6 +284,71 @@ mod tests {
         assert_eq!(r.current_state(), ConnState::Disabled);
         assert!(!r.is_enabled());
         assert_eq!(ConnState::Disabled.label(Lang::En), "router: off");
+    }
+
+    #[tokio::test]
+    async fn keeper_connects_and_reconnects() {
+        let sim = crate::routeros::sim::SimServer::start(
+            "127.0.0.1:0",
+            crate::routeros::sim::SimConfig {
+                users: 3,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let r = Router::new(Some(sim.client_options())).with_backoff(Backoff::new(
+            Duration::from_millis(20),
+            Duration::from_millis(100),
+        ));
+        let mut states = r.state();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let keeper = r.spawn_keeper(Duration::from_millis(50), stop_rx);
+        let wait_connected = |states: &mut watch::Receiver<ConnState>| {
+            let mut states = states.clone();
+            async move {
+                tokio::time::timeout(
+                    Duration::from_secs(5),
+                    states.wait_for(|s| *s == ConnState::Connected),
+                )
+                .await
+                .expect("connected in time")
+                .expect("router alive");
+            }
+        };
+        wait_connected(&mut states).await;
+        let first = r.client().await.unwrap();
+        // The router drops the connection: the keeper notices and opens a new one.
+        sim.faults().drop_after_replies(1);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while !first.is_closed() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("drop seen");
+        wait_connected(&mut states).await;
+        tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Ok(c) = r.client().await {
+                    if !c.is_closed() && c.identity().await.is_ok() {
+                        break;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("reconnected");
+        stop_tx.send(true).unwrap();
+        keeper.await.unwrap();
+    }
+
+    #[test]
+    fn errors_speak_indonesian_by_default() {
+        let e = RosError::Login("invalid user name or password (6)".into());
+        assert!(e.text(Lang::Id).starts_with("router menolak login"));
+        assert_eq!(e.text(Lang::En), e.to_string());
     }
 
     #[tokio::test]

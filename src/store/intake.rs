@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{now_text, Result, Store, StoreError};
 use crate::domain::voucher::{
     check_line, DuplicateIndex, Field, Problem, ProductRule, RawVoucher, Verdict, Voucher,
+    VoucherKeys,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -31,7 +32,6 @@ pub struct Product {
 impl Product {
     pub fn rule(&self) -> ProductRule {
         ProductRule {
-            code: self.code.clone(),
             code_len: self.code_len,
             serial_len: self.serial_len,
         }
@@ -193,13 +193,12 @@ pub struct VoucherDetail {
     pub photo_box: Option<String>,
 }
 
-type Key = (String, String);
+/// Keys already staged in other batches and not yet inserted, with their batch.
+type StagedKeys = VoucherKeys<i64>;
 
-/// Keys already staged in other batches and not yet inserted.
-struct StagedKeys {
-    codes: HashMap<Key, i64>,
-    serials: HashMap<Key, i64>,
-}
+/// Below this many ledger vouchers per line checked, the ledger's keys are loaded into memory
+/// once instead of being looked up line by line.
+const LEDGER_PRELOAD_FACTOR: i64 = 4;
 
 impl Store {
     pub fn products(&self) -> Result<Vec<Product>> {
@@ -261,18 +260,43 @@ impl Store {
              WHERE error_kind IS NULL AND dropped = 0 AND insert_status IN (0, 1, 2)
                AND batch_id IS NOT ?1",
         )?;
-        let mut keys = StagedKeys {
-            codes: HashMap::new(),
-            serials: HashMap::new(),
-        };
+        let mut keys = StagedKeys::default();
         let mut rows = st.query([except_batch])?;
         while let Some(r) = rows.next()? {
             let b: i64 = r.get(0)?;
-            let p: String = r.get(1)?;
-            keys.codes.insert((p.clone(), r.get(2)?), b);
-            keys.serials.insert((p, r.get(3)?), b);
+            keys.insert(
+                r.get_ref(1)?.as_str()?,
+                r.get_ref(2)?.as_str()?,
+                r.get_ref(3)?.as_str()?,
+                b,
+            );
         }
         Ok(keys)
+    }
+
+    /// The ledger's keys in memory when there are few next to `lines` (one scan beats a look-up
+    /// per line); None when the ledger is big and look-ups are cheaper.
+    fn ledger_keys_if_small(&self, lines: usize) -> Result<Option<VoucherKeys<()>>> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT count(*) FROM vouchers", [], |r| r.get(0))?;
+        if n > LEDGER_PRELOAD_FACTOR * lines as i64 {
+            return Ok(None);
+        }
+        let mut keys = VoucherKeys::with_capacity(n as usize);
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT product, code, serial FROM vouchers")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            keys.insert(
+                r.get_ref(0)?.as_str()?,
+                r.get_ref(1)?.as_str()?,
+                r.get_ref(2)?.as_str()?,
+                (),
+            );
+        }
+        Ok(Some(keys))
     }
 
     /// Validates lines and stages them as a new batch, all in one transaction. With `dry_run`
@@ -286,8 +310,37 @@ impl Store {
         cancel: &AtomicBool,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<StageOutcome> {
+        self.stage_stream(
+            batch,
+            lines.iter().cloned().map(Ok),
+            lines.len(),
+            today,
+            dry_run,
+            cancel,
+            progress,
+        )
+    }
+
+    /// Like [`Store::stage_lines`], for lines that are still being read: reading, checking
+    /// and writing overlap. `expected` is the line count for progress (an estimate is fine).
+    /// An error from the reader rolls the whole batch back.
+    #[allow(clippy::too_many_arguments)]
+    pub fn stage_stream<I>(
+        &mut self,
+        batch: &NewBatch,
+        lines: I,
+        expected: usize,
+        today: NaiveDate,
+        dry_run: bool,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<StageOutcome>
+    where
+        I: Iterator<Item = Result<(u64, RawVoucher)>> + Send,
+    {
         let rules = self.product_rules()?;
         let staged = self.staged_keys(None)?;
+        let ledger = self.ledger_keys_if_small(expected)?;
         let now = now_text();
         let tx = self.conn_mut().transaction()?;
         tx.execute(
@@ -302,51 +355,93 @@ impl Store {
             ],
         )?;
         let batch_id = tx.last_insert_rowid();
-        let mut results = Vec::with_capacity(lines.len());
-        let (mut accepted, mut rejected) = (0, 0);
-        {
-            let mut checker = Checker::new(&tx, &rules, &staged, today, lines.len())?;
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO staging_rows(batch_id, line, product, code, serial, expiry,
-                     error_field, error_kind, error_detail, entry_at, status_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-            )?;
-            for (i, (line, raw)) in lines.iter().enumerate() {
-                if i % 2048 == 0 {
+        let mut results: Vec<LineResult> = Vec::with_capacity(expected);
+        let mut inserted = 0;
+        match &ledger {
+            // The ledger's keys are in memory: check on a second thread while this one
+            // writes, so the two overlap.
+            Some(keys) => std::thread::scope(|sc| -> Result<()> {
+                let (to_writer, from_checker) =
+                    std::sync::mpsc::sync_channel::<Result<Vec<LineResult>>>(8);
+                let (rules, staged) = (&rules, &staged);
+                let checker = sc.spawn(move || {
+                    let mut checker = Checker::new(rules, staged, keys, today, expected);
+                    let mut lines = lines;
+                    loop {
+                        if cancel.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let mut out = Vec::with_capacity(CHUNK * 4);
+                        for item in lines.by_ref().take(CHUNK * 4) {
+                            let (line, raw) = match item {
+                                Ok(l) => l,
+                                Err(e) => {
+                                    let _ = to_writer.send(Err(e));
+                                    return;
+                                }
+                            };
+                            let (voucher, verdict) = checker
+                                .check(&raw, line)
+                                .expect("in-memory checks cannot fail");
+                            out.push(LineResult {
+                                line,
+                                voucher,
+                                verdict,
+                            });
+                        }
+                        if out.is_empty() || to_writer.send(Ok(out)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                for part in from_checker {
+                    let part = part?;
                     if cancel.load(Ordering::Relaxed) {
                         return Err(StoreError::Cancelled);
                     }
-                    progress(i, lines.len());
+                    for rows in part.chunks(CHUNK) {
+                        insert_chunk(&tx, batch_id, rows)?;
+                    }
+                    results.extend(part);
+                    progress(results.len(), expected.max(results.len()));
                 }
-                let (voucher, verdict) = checker.check(raw, *line)?;
-                ins.execute(params![
-                    batch_id,
-                    line,
-                    voucher.product,
-                    voucher.code,
-                    voucher.serial,
-                    voucher.expiry,
-                    verdict.as_ref().map(|v| v.field.as_str()),
-                    verdict.as_ref().map(|v| v.problem.as_str()),
-                    verdict.as_ref().map(|v| v.detail.as_str()),
-                    now,
-                ])?;
-                if verdict.is_some() {
-                    rejected += 1;
-                } else {
-                    accepted += 1;
+                checker.join().expect("the checker thread panicked");
+                Ok(())
+            })?,
+            None => {
+                let lookup = SqlLookup::new(&tx)?;
+                let mut checker = Checker::new(&rules, &staged, lookup, today, expected);
+                for (i, item) in lines.enumerate() {
+                    let (line, raw) = item?;
+                    if i % 2048 == 0 {
+                        if cancel.load(Ordering::Relaxed) {
+                            return Err(StoreError::Cancelled);
+                        }
+                        progress(i, expected.max(i));
+                    }
+                    let (voucher, verdict) = checker.check(&raw, line)?;
+                    results.push(LineResult {
+                        line,
+                        voucher,
+                        verdict,
+                    });
+                    if results.len() - inserted == CHUNK {
+                        insert_chunk(&tx, batch_id, &results[inserted..])?;
+                        inserted = results.len();
+                    }
                 }
-                results.push(LineResult {
-                    line: *line,
-                    voucher,
-                    verdict,
-                });
+                insert_chunk(&tx, batch_id, &results[inserted..])?;
             }
         }
-        progress(lines.len(), lines.len());
         if cancel.load(Ordering::Relaxed) {
             return Err(StoreError::Cancelled);
         }
+        if results.is_empty() {
+            return Err(StoreError::NothingToStage);
+        }
+        let rejected = results.iter().filter(|r| r.verdict.is_some()).count();
+        let accepted = results.len() - rejected;
+        progress(results.len(), results.len());
         let batch_id = if dry_run {
             tx.rollback()?;
             None
@@ -400,11 +495,12 @@ impl Store {
                     ));
                 }
             }
-            let mut checker = Checker::new(&tx, &rules, &staged, today, rows.len())?;
+            let lookup = SqlLookup::new(&tx)?;
+            let mut checker = Checker::new(&rules, &staged, lookup, today, rows.len());
             // Inserted rows hold their keys first: nothing may repeat them.
             for (line, raw, _, dropped, status) in &rows {
                 if *status == insert_status::INSERTED && !dropped {
-                    let (v, _) = check_line(raw, &|p| rules.get(p).cloned(), today);
+                    let (v, _) = check_line(raw, &|p| rules.get(p).copied(), today);
                     checker.dups.check_and_add(&v, *line);
                 }
             }
@@ -517,7 +613,8 @@ impl Store {
     ) -> Result<(Voucher, Option<Verdict>)> {
         let rules = self.product_rules()?;
         let staged = self.staged_keys(None)?;
-        let mut checker = Checker::new(self.conn(), &rules, &staged, today, 0)?;
+        let lookup = SqlLookup::new(self.conn())?;
+        let mut checker = Checker::new(&rules, &staged, lookup, today, 0);
         // Rows of the batch itself count as "in this batch" rather than "in staging".
         if let Some(b) = batch_id {
             let mut st = self.conn().prepare_cached(
@@ -838,7 +935,7 @@ impl Store {
         }
         let mut st = self.conn().prepare_cached(
             "SELECT s.product, s.code, s.serial, s.expiry, s.insert_status, s.batch_id, s.line,
-                    b.created_by, s.entry_at, s.photo_path, s.photo_box
+                    b.created_by, coalesce(s.entry_at, b.created_at), s.photo_path, s.photo_box
              FROM staging_rows s JOIN staging_batches b ON b.id = s.batch_id
              WHERE (s.serial = ?1 OR s.code = ?1) AND s.insert_status <> 3 AND s.dropped = 0
              ORDER BY s.batch_id DESC, s.line LIMIT 50",
@@ -956,6 +1053,67 @@ impl Store {
     }
 }
 
+/// Rows per INSERT statement when staging: one statement per row spends most of its time in
+/// statement overhead, not in the b-tree.
+const CHUNK: usize = 64;
+
+fn insert_chunk(tx: &rusqlite::Transaction, batch_id: i64, rows: &[LineResult]) -> Result<()> {
+    // Valid rows (the most) bind five values each; rows with a verdict eight. The batch id is
+    // bound once per statement.
+    let (ok, bad): (Vec<&LineResult>, Vec<&LineResult>) =
+        rows.iter().partition(|r| r.verdict.is_none());
+    for (rows, with_verdict) in [(ok, false), (bad, true)] {
+        if rows.is_empty() {
+            continue;
+        }
+        static FULL: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+        let full = FULL.get_or_init(|| [chunk_sql(CHUNK, false), chunk_sql(CHUNK, true)]);
+        let mut st = if rows.len() == CHUNK {
+            tx.prepare_cached(&full[with_verdict as usize])?
+        } else {
+            tx.prepare_cached(&chunk_sql(rows.len(), with_verdict))?
+        };
+        st.raw_bind_parameter(1, batch_id)?;
+        let mut n = 2;
+        for r in rows {
+            let v = &r.voucher;
+            st.raw_bind_parameter(n, r.line)?;
+            st.raw_bind_parameter(n + 1, &v.product)?;
+            st.raw_bind_parameter(n + 2, &v.code)?;
+            st.raw_bind_parameter(n + 3, &v.serial)?;
+            st.raw_bind_parameter(n + 4, &v.expiry)?;
+            n += 5;
+            if let Some(d) = &r.verdict {
+                st.raw_bind_parameter(n, d.field.as_str())?;
+                st.raw_bind_parameter(n + 1, d.problem.as_str())?;
+                st.raw_bind_parameter(n + 2, &d.detail)?;
+                n += 3;
+            }
+        }
+        st.raw_execute()?;
+    }
+    Ok(())
+}
+
+fn chunk_sql(rows: usize, with_verdict: bool) -> String {
+    let mut sql =
+        String::from("INSERT INTO staging_rows(batch_id, line, product, code, serial, expiry");
+    sql.push_str(if with_verdict {
+        ", error_field, error_kind, error_detail) VALUES "
+    } else {
+        ") VALUES "
+    });
+    let per = if with_verdict { 8 } else { 5 };
+    for r in 0..rows {
+        sql.push_str(if r > 0 { ",(?1" } else { "(?1" });
+        for k in 0..per {
+            sql.push_str(&format!(",?{}", 2 + r * per + k));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// A small deterministic generator for demo data (no clock, same demo every time).
 struct Lcg(u64);
 
@@ -1071,55 +1229,90 @@ fn staged_row_of(r: &rusqlite::Row) -> rusqlite::Result<StagedRow> {
     })
 }
 
-/// Every rule for a stream of lines: the line's own rules, repeats within the batch, other
-/// staged batches, and the ledger.
-struct Checker<'a> {
-    rules: &'a HashMap<String, ProductRule>,
-    staged: &'a StagedKeys,
-    today: NaiveDate,
-    dups: DuplicateIndex,
-    by_code: rusqlite::CachedStatement<'a>,
-    by_serial: rusqlite::CachedStatement<'a>,
-    own_batch: Option<i64>,
+/// How a checker asks the ledger whether a code or serial is taken.
+trait LedgerLookup {
+    /// (code taken, serial taken) under the product.
+    fn taken(&mut self, v: &Voucher) -> Result<(bool, bool)>;
 }
 
-impl<'a> Checker<'a> {
-    fn new(
-        conn: &'a rusqlite::Connection,
-        rules: &'a HashMap<String, ProductRule>,
-        staged: &'a StagedKeys,
-        today: NaiveDate,
-        n: usize,
-    ) -> Result<Checker<'a>> {
-        Ok(Checker {
-            rules,
-            staged,
-            today,
-            dups: DuplicateIndex::with_capacity(n),
+impl LedgerLookup for &VoucherKeys<()> {
+    fn taken(&mut self, v: &Voucher) -> Result<(bool, bool)> {
+        Ok((
+            self.code(&v.product, &v.code).is_some(),
+            self.serial(&v.product, &v.serial).is_some(),
+        ))
+    }
+}
+
+/// Look-ups through the ledger's unique indexes, for a ledger too big to load.
+struct SqlLookup<'c> {
+    by_code: rusqlite::CachedStatement<'c>,
+    by_serial: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> SqlLookup<'c> {
+    fn new(conn: &'c rusqlite::Connection) -> Result<SqlLookup<'c>> {
+        Ok(SqlLookup {
             by_code: conn
                 .prepare_cached("SELECT 1 FROM vouchers WHERE product = ?1 AND code = ?2")?,
             by_serial: conn
                 .prepare_cached("SELECT 1 FROM vouchers WHERE product = ?1 AND serial = ?2")?,
-            own_batch: None,
         })
+    }
+}
+
+impl LedgerLookup for SqlLookup<'_> {
+    fn taken(&mut self, v: &Voucher) -> Result<(bool, bool)> {
+        Ok((
+            self.by_code.exists(params![v.product, v.code])?,
+            self.by_serial.exists(params![v.product, v.serial])?,
+        ))
+    }
+}
+
+/// Every rule for a stream of lines: the line's own rules, repeats within the batch, other
+/// staged batches, and the ledger.
+struct Checker<'a, L> {
+    rules: &'a HashMap<String, ProductRule>,
+    staged: &'a StagedKeys,
+    today: NaiveDate,
+    dups: DuplicateIndex,
+    ledger: L,
+    own_batch: Option<i64>,
+}
+
+impl<'a, L: LedgerLookup> Checker<'a, L> {
+    fn new(
+        rules: &'a HashMap<String, ProductRule>,
+        staged: &'a StagedKeys,
+        ledger: L,
+        today: NaiveDate,
+        n: usize,
+    ) -> Checker<'a, L> {
+        Checker {
+            rules,
+            staged,
+            today,
+            dups: DuplicateIndex::with_capacity(n),
+            ledger,
+            own_batch: None,
+        }
     }
 
     fn check(&mut self, raw: &RawVoucher, line: u64) -> Result<(Voucher, Option<Verdict>)> {
         let rules = self.rules;
-        let (v, verdict) = check_line(raw, &|p| rules.get(p).cloned(), self.today);
+        let (v, verdict) = check_line(raw, &|p| rules.get(p).copied(), self.today);
         if verdict.is_some() {
             return Ok((v, verdict));
         }
         if let Some(d) = self.dups.check_and_add(&v, line) {
             return Ok((v, Some(d)));
         }
-        let key_c = (v.product.clone(), v.code.clone());
-        let key_s = (v.product.clone(), v.serial.clone());
         for (field, found) in [
-            (Field::Code, self.staged.codes.get(&key_c)),
-            (Field::Serial, self.staged.serials.get(&key_s)),
+            (Field::Code, self.staged.code(&v.product, &v.code)),
+            (Field::Serial, self.staged.serial(&v.product, &v.serial)),
         ] {
-            if let Some(&b) = found {
+            if let Some(b) = found {
                 if Some(b) != self.own_batch {
                     self.dups.remove(&v);
                     return Ok((
@@ -1133,14 +1326,15 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if self.by_code.exists(params![v.product, v.code])? {
+        let (code_taken, serial_taken) = self.ledger.taken(&v)?;
+        if code_taken || serial_taken {
             self.dups.remove(&v);
-            let d = Verdict::new(Field::Code, Problem::DuplicateInLedger, v.product.clone());
-            return Ok((v, Some(d)));
-        }
-        if self.by_serial.exists(params![v.product, v.serial])? {
-            self.dups.remove(&v);
-            let d = Verdict::new(Field::Serial, Problem::DuplicateInLedger, v.product.clone());
+            let field = if code_taken {
+                Field::Code
+            } else {
+                Field::Serial
+            };
+            let d = Verdict::new(field, Problem::DuplicateInLedger, v.product.clone());
             return Ok((v, Some(d)));
         }
         Ok((v, None))

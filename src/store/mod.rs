@@ -19,6 +19,10 @@ pub enum StoreError {
     Open(PathBuf, String),
     Sql(rusqlite::Error),
     Invalid(String),
+    /// The lines being staged could not be read; the reader's own error inside.
+    Input(Box<dyn std::error::Error + Send + Sync>),
+    /// There were no lines to stage.
+    NothingToStage,
     Cancelled,
 }
 
@@ -32,6 +36,8 @@ impl std::fmt::Display for StoreError {
             ),
             StoreError::Sql(e) => write!(f, "database error: {e}"),
             StoreError::Invalid(e) => write!(f, "{e}"),
+            StoreError::Input(e) => write!(f, "{e}"),
+            StoreError::NothingToStage => write!(f, "there are no voucher lines to stage"),
             StoreError::Cancelled => write!(f, "cancelled; nothing was saved"),
         }
     }
@@ -42,6 +48,12 @@ impl std::error::Error for StoreError {}
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Sql(e)
+    }
+}
+
+impl From<rusqlite::types::FromSqlError> for StoreError {
+    fn from(e: rusqlite::types::FromSqlError) -> Self {
+        StoreError::Sql(e.into())
     }
 }
 

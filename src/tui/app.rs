@@ -174,6 +174,7 @@ impl App {
         v.push(
             Binding::new(Key::ctrl('c'), ("keluar", "quit"), Action::Quit)
                 .also(Key::ctrl('q'))
+                .also(Key::f(10))
                 .quiet(),
         );
         v
@@ -431,8 +432,10 @@ impl App {
         f(self.screens[idx].as_mut(), &mut ctx)
     }
 
-    /// Shows the first screen: lets it load its data.
+    /// Shows the first screen (it loads its data) and checks the configured connections.
     pub fn start(&mut self) {
+        let router = crate::tui::probes::router(&self.config, &mut self.jobs, self.lang);
+        self.conns[Backend::Router.index()] = router;
         let id = self.current;
         for a in self.with_screen(id, |s, ctx| s.on_show(ctx)) {
             self.dispatch(a);
@@ -733,7 +736,7 @@ impl App {
                 let key_w = 14;
                 let row = |b: &Binding| {
                     Line::from(vec![
-                        Span::styled(format!(" {:<key_w$}", b.key_label()), t.key),
+                        Span::styled(format!(" {:<key_w$} ", b.key_label()), t.key),
                         Span::styled(b.help_text(lang).to_string(), t.text),
                     ])
                 };
@@ -742,8 +745,25 @@ impl App {
                         format!("F{} {}", self.current.fkey(), self.current.name(lang)),
                         t.title,
                     ));
-                    for b in self.screens[i].bindings(lang) {
-                        lines.push(row(&b));
+                    let bindings = self.screens[i].bindings(lang);
+                    let mut groups_done = Vec::new();
+                    for b in &bindings {
+                        match b.group {
+                            None => lines.push(row(b)),
+                            Some(g) if !groups_done.contains(&g) => {
+                                groups_done.push(g);
+                                let keys: Vec<String> = bindings
+                                    .iter()
+                                    .filter(|x| x.group == Some(g))
+                                    .map(|x| x.key_label())
+                                    .collect();
+                                lines.push(Line::from(vec![
+                                    Span::styled(format!(" {:<key_w$} ", keys.join(" ")), t.key),
+                                    Span::styled(lang.t(g.0, g.1).to_string(), t.text),
+                                ]));
+                            }
+                            Some(_) => {}
+                        }
                     }
                     lines.push(Line::raw(""));
                 }
@@ -756,7 +776,7 @@ impl App {
                         _ => (b.help_text(lang).to_string(), t.text),
                     };
                     lines.push(Line::from(vec![
-                        Span::styled(format!(" {:<key_w$}", b.key_label()), t.key),
+                        Span::styled(format!(" {:<key_w$} ", b.key_label()), t.key),
                         Span::styled(text, style),
                     ]));
                 }

@@ -2,16 +2,52 @@
 //! progress through the event loop's channel, and finishes with an [`Action`] to apply (or an
 //! error message). Cancelling sets a flag the job checks between units of work.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::tui::action::Action;
 
 pub type JobId = u64;
+
+thread_local! {
+    static IN_JOB: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True while the current thread runs job code. The panic hook uses it: a panicking job is
+/// caught and reported as a failed job, so the terminal must stay as it is.
+pub fn in_job() -> bool {
+    IN_JOB.with(Cell::get)
+}
+
+fn as_job<T>(f: impl FnOnce() -> T) -> T {
+    /// Puts the flag back even when the job panics through it.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            IN_JOB.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(IN_JOB.with(|c| c.replace(true)));
+    f()
+}
+
+/// Marks every poll of a job's future as job code (see [`in_job`]).
+struct JobFuture<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for JobFuture<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let fut = self.0.as_mut();
+        as_job(|| fut.poll(cx))
+    }
+}
 
 #[derive(Debug, Clone)]
 pub enum JobEvent {
@@ -90,12 +126,6 @@ impl Jobs {
         }
     }
 
-    /// The app's action channel, for adapters that report on their own schedule (the router
-    /// sync loop wakes its screen through it).
-    pub fn sender(&self) -> UnboundedSender<Action> {
-        self.tx.clone()
-    }
-
     fn register(&mut self, label: String) -> Progress {
         let id = self.next;
         self.next += 1;
@@ -126,8 +156,9 @@ impl Jobs {
         let id = p.id;
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&p)))
-                .unwrap_or_else(|_| Err("job crashed; see the log file".into()));
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| as_job(|| f(&p))))
+                    .unwrap_or_else(|_| Err("job crashed; see the log file".into()));
             let _ = tx.send(Action::Job(JobEvent::Finished {
                 id,
                 result: result.map(Box::new),
@@ -145,15 +176,24 @@ impl Jobs {
         let p = self.register(label.into());
         let id = p.id;
         let tx = self.tx.clone();
-        let fut = f(p);
+        let task = tokio::spawn(JobFuture(Box::pin(f(p))));
         tokio::spawn(async move {
-            let result = fut.await;
+            // A panicking job ends its task; it is reported, never left "running".
+            let result = task
+                .await
+                .unwrap_or_else(|_| Err("job crashed; see the log file".into()));
             let _ = tx.send(Action::Job(JobEvent::Finished {
                 id,
                 result: result.map(Box::new),
             }));
         });
         id
+    }
+
+    /// The event loop's inbox, for adapters that report on their own (connection states as
+    /// `Action::Conn`, say) rather than as one job.
+    pub fn sender(&self) -> UnboundedSender<Action> {
+        self.tx.clone()
     }
 
     /// Updates the table from a job event; returns the finished job's label.
@@ -230,6 +270,32 @@ mod tests {
         }
         assert_eq!(progress, 10);
         assert!(jobs.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_reported_as_failed() {
+        let (tx, mut rx) = unbounded_channel();
+        let mut jobs = Jobs::new(tx);
+        jobs.spawn_blocking("rusak", |_| -> Result<Action, String> {
+            assert!(in_job());
+            panic!("boom")
+        });
+        jobs.spawn("rusak async", |_| async {
+            assert!(in_job());
+            panic!("boom")
+        });
+        for _ in 0..2 {
+            let Some(Action::Job(ev)) = rx.recv().await else {
+                panic!("channel closed")
+            };
+            let JobEvent::Finished { result, .. } = &ev else {
+                continue;
+            };
+            assert!(result.as_ref().unwrap_err().contains("crashed"));
+            jobs.apply(&ev);
+        }
+        assert!(jobs.is_empty());
+        assert!(!in_job());
     }
 
     #[tokio::test]

@@ -96,6 +96,8 @@ pub struct Binding {
     pub help: (&'static str, &'static str),
     pub action: Action,
     pub hint: bool,
+    /// Bindings of one group (moving around, say) share one line in the F1 help.
+    pub group: Option<(&'static str, &'static str)>,
 }
 
 impl Binding {
@@ -106,7 +108,14 @@ impl Binding {
             help: ("", ""),
             action,
             hint: true,
+            group: None,
         }
+    }
+    /// Shares one F1 help line with the other bindings of the same group; not on the hint bar.
+    pub fn grouped(mut self, id: &'static str, en: &'static str) -> Binding {
+        self.group = Some((id, en));
+        self.hint = false;
+        self
     }
     /// A longer explanation for the F1 help.
     pub fn help(mut self, id: &'static str, en: &'static str) -> Binding {

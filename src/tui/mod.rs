@@ -6,7 +6,8 @@
 //!   frames, each wrapped in a synchronized update (no full clears; smooth over SSH).
 //! - [`app::App`] holds everything on screen and turns key events into [`Action`]s, then applies
 //!   them in one place ([`app::App::dispatch`]). Confirmations are data:
-//!   `Action::Confirm(..)` opens a popup that defaults to "Batal"; only "Ya" sends
+//!   `Action::Confirm(..)` opens a popup that defaults to "Batal"; only its named yes-button
+//!   (or `y`) sends
 //!   `Action::Confirmed(action)`, and that is unwrapped in `dispatch` like any other action.
 //! - [`jobs::Jobs`] runs background work (SQLite, files, network) on tokio or `spawn_blocking`.
 //!   A job reports progress and its result as actions through the same channel the event loop
@@ -16,9 +17,9 @@
 //! 1. Write `screens/yours.rs` with a type implementing [`screen::Screen`]:
 //!    `id()` returns its [`screen::ScreenId`] (F4 Hotspot, ...), `bindings()` lists its keys for
 //!    the current mode (the key-hint line and the F1 help are generated from this list, and keys
-//!    are matched against it, so hints never lie), `update()` reacts to actions (its own messages
-//!    arrive as `Action::Screen(ScreenId, ScreenMsg)` or as a variant you add to [`Action`]),
-//!    `render()` draws the body.
+//!    are matched against it, so hints never lie), `update()` reacts to actions (give the
+//!    screen its own message enum and one variant in [`Action`], as `Action::Intake(IntakeMsg)`;
+//!    every screen sees every such action and ignores the others), `render()` draws the body.
 //! 2. Register it in [`screens::build`]. The tab bar then shows it as available; until then
 //!    its F-key shows an honest "belum tersedia" panel.
 //! 3. Start slow work with `ctx.jobs.spawn_blocking(label, |progress| ...)`, returning the action
@@ -30,6 +31,7 @@ pub mod app;
 pub mod data;
 pub mod jobs;
 pub mod keys;
+pub mod probes;
 pub mod screen;
 pub mod screens;
 pub mod status;

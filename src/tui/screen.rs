@@ -90,15 +90,10 @@ pub trait Screen {
     /// key; the hint bar and the F1 help are drawn from this list.
     fn bindings(&self, lang: Lang) -> Vec<Binding>;
 
-    /// Keys no binding took (typing into a field, say).
+    /// Keys no binding took (typing into a field, say). Global keys are F-keys, Alt+digit and
+    /// Ctrl combinations only, so plain letters always reach a focused field.
     fn handle_key(&mut self, _key: KeyEvent, _ctx: &mut ScreenCtx) -> Option<Action> {
         None
-    }
-
-    /// True while a text field has the focus: plain letters then go to the field, not to the
-    /// global keys.
-    fn captures_text(&self) -> bool {
-        false
     }
 
     /// Reacts to an action (its own messages, job results). Returns follow-up actions.

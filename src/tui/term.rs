@@ -50,6 +50,11 @@ fn install_hooks() -> Result<()> {
     // A second install (konter demo after a failed start, tests) is harmless.
     let _ = eyre_hook.install();
     std::panic::set_hook(Box::new(move |info| {
+        if crate::tui::jobs::in_job() {
+            // Caught by the job runner and shown as a failed job: the TUI keeps running.
+            tracing::error!("job panicked: {info}");
+            return;
+        }
         restore_terminal();
         tracing::error!("panic: {info}");
         eprintln!("{}", panic_hook.panic_report(info));
@@ -108,18 +113,21 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut tick = interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut dirty = true;
-    let mut last_draw = Instant::now() - frame;
+    let mut pacer = FramePacer::new(frame, Instant::now());
     while !app.should_quit() {
+        let due = pacer.due();
         tokio::select! {
             // Render requests since the last frame are merged: at most one frame per `frame`.
-            _ = sleep_until(last_draw + frame), if dirty => {
+            _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                 draw(&mut terminal, &mut app)?;
-                dirty = false;
-                last_draw = Instant::now();
+                pacer.drawn(Instant::now());
             }
             ev = events.next() => match ev {
-                Some(Ok(ev)) => dirty |= app.handle_event(mouse_as_keys(ev)),
+                Some(Ok(ev)) => {
+                    if app.handle_event(mouse_as_keys(ev)) {
+                        pacer.request();
+                    }
+                }
                 Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
                 None => break,
             },
@@ -128,12 +136,50 @@ async fn event_loop(
                 while let Ok(a) = rx.try_recv() {
                     app.dispatch(a);
                 }
-                dirty = true;
+                pacer.request();
             }
-            _ = tick.tick() => dirty |= app.on_tick(),
+            _ = tick.tick() => {
+                if app.on_tick() {
+                    pacer.request();
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// Merges render requests: however many arrive, a frame is drawn at most once per `frame`
+/// interval, and not at all while nothing changed.
+#[derive(Debug)]
+pub struct FramePacer {
+    frame: Duration,
+    last: Instant,
+    pending: bool,
+}
+
+impl FramePacer {
+    /// Starts with one frame pending (the first screen), drawable at once.
+    pub fn new(frame: Duration, now: Instant) -> FramePacer {
+        FramePacer {
+            frame,
+            last: now.checked_sub(frame).unwrap_or(now),
+            pending: true,
+        }
+    }
+
+    pub fn request(&mut self) {
+        self.pending = true;
+    }
+
+    /// When the next frame may be drawn, if one is wanted.
+    pub fn due(&self) -> Option<Instant> {
+        self.pending.then_some(self.last + self.frame)
+    }
+
+    pub fn drawn(&mut self, now: Instant) {
+        self.pending = false;
+        self.last = now;
+    }
 }
 
 /// With the mouse turned on, the wheel scrolls like the arrow keys; clicks do nothing.
@@ -158,4 +204,29 @@ fn draw(terminal: &mut Term, app: &mut App) -> Result<()> {
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
     r?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_requests_make_one_frame_per_interval() {
+        let t0 = Instant::now();
+        let frame = Duration::from_millis(33);
+        let mut p = FramePacer::new(frame, t0);
+        assert!(p.due().unwrap() <= t0, "first frame at once");
+        p.drawn(t0);
+        assert_eq!(p.due(), None, "nothing changed: no frame");
+        for _ in 0..100 {
+            p.request();
+        }
+        assert_eq!(
+            p.due(),
+            Some(t0 + frame),
+            "100 requests, one frame, not before the interval"
+        );
+        p.drawn(t0 + frame);
+        assert_eq!(p.due(), None);
+    }
 }

@@ -111,3 +111,35 @@ fn key_release_is_ignored() {
     t.app.handle_event(Event::Key(k));
     assert_eq!(t.app.current(), crate::tui::screen::ScreenId::Stock);
 }
+
+#[tokio::test]
+async fn router_state_comes_from_a_real_login() {
+    use crate::routeros::sim::{BackgroundSim, SimConfig};
+    use crate::tui::status::{Backend, ConnState};
+
+    let sim = BackgroundSim::start("127.0.0.1:0", SimConfig::demo()).unwrap();
+    let mut c = Config::default();
+    sim.configure(&mut c.router);
+    let mut t = Harness::new(c.clone(), None, screens::build(&c), 80, 24);
+    assert_eq!(t.app.conn(Backend::Router), &ConnState::Connecting);
+    t.settle().await;
+    assert_eq!(t.app.conn(Backend::Router), &ConnState::Connected);
+    assert!(t.screen().lines().last().unwrap().contains("Router ●"));
+
+    // A wrong password: the state says why.
+    c.router.password = "salah".into();
+    let mut t = Harness::new(c.clone(), None, screens::build(&c), 80, 24);
+    t.settle().await;
+    assert!(
+        matches!(t.app.conn(Backend::Router), ConnState::Error(_)),
+        "{:?}",
+        t.app.conn(Backend::Router)
+    );
+    assert!(t.screen().lines().last().unwrap().contains("Router ✗"));
+    drop(sim);
+
+    // No router configured: nothing to connect to.
+    let c = Config::default();
+    let t = Harness::new(c.clone(), None, screens::build(&c), 80, 24);
+    assert_eq!(t.app.conn(Backend::Router), &ConnState::Disabled);
+}

@@ -1,5 +1,6 @@
 //! `konter sim router`: runs the router simulator in the foreground until Ctrl-C.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -86,20 +87,27 @@ async fn run_router(ctx: &Ctx, a: RouterArgs) -> CmdResult {
         sim.faults().stall_after_commands(n);
     }
     let (online, scripts) = sim.with_world(|w, _| (w.active.len(), w.scripts.items.len()));
+    // Written without println!: a closed stdout (`| head -1`) must not stop the router.
+    let mut out = std::io::stdout();
     if ctx.json {
-        ctx.emit(&serde_json::json!({
-            "event": "listening",
-            "addr": sim.addr().to_string(),
-            "user": sim.user(),
-            "password": sim.password(),
-            "tls": tls,
-            "users": a.users,
-            "online": online,
-            "sales_records": scripts,
-            "seed": a.seed,
-        }));
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::json!({
+                "event": "listening",
+                "addr": sim.addr().to_string(),
+                "user": sim.user(),
+                "password": sim.password(),
+                "tls": tls,
+                "users": a.users,
+                "online": online,
+                "sales_records": scripts,
+                "seed": a.seed,
+            })
+        );
     } else {
-        println!(
+        let _ = writeln!(
+            out,
             "konter sim router listening on {} user={} password={} (api{}, {} users, {} online, seed {})",
             sim.addr(),
             sim.user(),
@@ -110,7 +118,8 @@ async fn run_router(ctx: &Ctx, a: RouterArgs) -> CmdResult {
             a.seed
         );
         let lang = ctx.lang();
-        println!(
+        let _ = writeln!(
+            out,
             "{}",
             lang.t(
                 "Tekan Ctrl-C untuk berhenti. Contoh: KONTER_ROUTER_ADDR=<alamat> KONTER_ROUTER_PASSWORD=<sandi> konter hotspot users",
@@ -118,8 +127,7 @@ async fn run_router(ctx: &Ctx, a: RouterArgs) -> CmdResult {
             )
         );
     }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let _ = out.flush();
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| UserError(format!("cannot wait for Ctrl-C: {e}")))?;

@@ -60,6 +60,110 @@ impl Default for SimConfig {
     }
 }
 
+impl SimConfig {
+    /// What `konter demo` runs: a few hundred vouchers and a customer logging in every 15 s.
+    pub fn demo() -> SimConfig {
+        SimConfig {
+            users: 300,
+            seed: 2026,
+            login_every: Some(Duration::from_secs(15)),
+            ..SimConfig::default()
+        }
+    }
+}
+
+/// A simulator on its own thread and runtime, for callers that are not async (`konter demo`
+/// starts one, points `[router]` at it and opens the TUI). Dropping it stops the router.
+pub struct BackgroundSim {
+    addr: SocketAddr,
+    user: String,
+    password: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackgroundSim {
+    pub fn start(bind: &str, cfg: SimConfig) -> Result<BackgroundSim, String> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let bind = bind.to_string();
+        let thread = std::thread::Builder::new()
+            .name("router-sim".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ =
+                            ready_tx.send(Err(format!("cannot start the simulator runtime: {e}")));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    match SimServer::start(&bind, cfg).await {
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                        Ok(sim) => {
+                            let _ = ready_tx.send(Ok((
+                                sim.addr(),
+                                sim.user().to_string(),
+                                sim.password().to_string(),
+                            )));
+                            let _ = stop_rx.await;
+                            sim.stop().await;
+                        }
+                    }
+                });
+            })
+            .map_err(|e| format!("cannot start the simulator thread: {e}"))?;
+        let (addr, user, password) = ready_rx
+            .recv()
+            .map_err(|_| "the simulator thread ended before it was ready".to_string())??;
+        Ok(BackgroundSim {
+            addr,
+            user,
+            password,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// Points a `[router]` config section at this simulator.
+    pub fn configure(&self, router: &mut crate::config::RouterConfig) {
+        router.addr = self.addr.to_string();
+        router.user = self.user.clone();
+        router.password = self.password.clone();
+        router.tls = false;
+    }
+}
+
+impl Drop for BackgroundSim {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// One-shot fault switches, shared by all connections. Each counts down events; when it
 /// reaches zero it fires once and turns itself off.
 #[derive(Debug, Default)]

@@ -134,7 +134,7 @@ fn add_user(w: &mut World, i: usize, name: &str, state: State, boot: NaiveDateTi
             }
         }
         State::Online => {
-            comment = first_login.clone().into_bytes();
+            // The login below rewrites the comment, as Mikhmon's on-login does.
             online = true;
         }
         State::Rusak => {

@@ -5,6 +5,7 @@
 //! monotonic clock, tests can move it forward.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
@@ -207,8 +208,10 @@ pub fn id_text(id: u32) -> String {
 
 #[derive(Debug, Default, Clone)]
 pub struct Table {
+    /// In id order (ids only grow), so an id is found by binary search.
     pub items: Vec<Item>,
     next_id: u32,
+    by_name: HashMap<Vec<u8>, u32>,
 }
 
 impl Table {
@@ -216,6 +219,7 @@ impl Table {
         Table {
             items: Vec::new(),
             next_id: first_id,
+            by_name: HashMap::new(),
         }
     }
 
@@ -225,15 +229,50 @@ impl Table {
         id
     }
 
+    fn push(&mut self, item: Item) {
+        if let Some(n) = item.get("name") {
+            self.by_name.insert(n.to_vec(), item.id);
+        }
+        self.items.push(item);
+    }
+
+    fn remove_at(&mut self, i: usize) -> Item {
+        let item = self.items.remove(i);
+        if let Some(n) = item.get("name") {
+            if self.by_name.get(n) == Some(&item.id) {
+                self.by_name.remove(n);
+            }
+        }
+        item
+    }
+
+    fn set_prop(&mut self, i: usize, k: &str, v: Vec<u8>) {
+        if k == "name" {
+            let id = self.items[i].id;
+            if let Some(old) = self.items[i].get("name") {
+                if self.by_name.get(old) == Some(&id) {
+                    let old = old.to_vec();
+                    self.by_name.remove(&old);
+                }
+            }
+            self.by_name.insert(v.clone(), id);
+        }
+        self.items[i].set(k, v);
+    }
+
+    fn pos_of(&self, id: u32) -> Option<usize> {
+        self.items.binary_search_by_key(&id, |i| i.id).ok()
+    }
+
     /// Finds by `*HEX` id, or by name.
     fn find(&self, key: &[u8]) -> Option<usize> {
         if let Some(hex) = key.strip_prefix(b"*") {
             let id = std::str::from_utf8(hex)
                 .ok()
                 .and_then(|h| u32::from_str_radix(h, 16).ok())?;
-            return self.items.iter().position(|i| i.id == id);
+            return self.pos_of(id);
         }
-        self.items.iter().position(|i| i.get("name") == Some(key))
+        self.by_name.get(key).and_then(|id| self.pos_of(*id))
     }
 }
 
@@ -280,6 +319,8 @@ pub struct World {
     pub offset: Duration,
     pub identity: String,
     rng: u64,
+    /// (router date, user) of every Mikhmon sales record, for once-per-day.
+    sales: HashSet<(String, String)>,
 }
 
 /// Price Mikhmon's on-login template writes into the sales record (rules §2).
@@ -325,9 +366,10 @@ impl World {
             offset: up,
             identity: "konter-sim".into(),
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
+            sales: HashSet::new(),
         };
         let id = w.profiles.alloc_id();
-        w.profiles.items.push(Item {
+        w.profiles.push(Item {
             id,
             props: vec![
                 ("name".into(), b"default".to_vec()),
@@ -412,7 +454,7 @@ impl World {
             item.set(k, v.to_vec());
         }
         fill_defaults(&mut item, schema(TableKind::Users));
-        self.users.items.push(item);
+        self.users.push(item);
         id
     }
 
@@ -427,7 +469,7 @@ impl World {
             ],
         };
         fill_defaults(&mut item, schema(TableKind::Profiles));
-        self.profiles.items.push(item);
+        self.profiles.push(item);
     }
 
     pub fn insert_script(&mut self, name: &str, owner: &str, source: &str, comment: &str) {
@@ -442,7 +484,28 @@ impl World {
             ],
         };
         fill_defaults(&mut item, schema(TableKind::Scripts));
-        self.scripts.items.push(item);
+        self.note_sale(&item);
+        self.scripts.push(item);
+    }
+
+    fn note_sale(&mut self, item: &Item) {
+        if item.get("comment") != Some(b"mikhmon") {
+            return;
+        }
+        let n = item.text("name");
+        let mut f = n.split("-|-");
+        if let (Some(date), Some(user)) = (f.next(), f.nth(1)) {
+            self.sales.insert((date.to_string(), user.to_string()));
+        }
+    }
+
+    fn rebuild_sales(&mut self) {
+        self.sales.clear();
+        let items = std::mem::take(&mut self.scripts.items);
+        for i in &items {
+            self.note_sale(i);
+        }
+        self.scripts.items = items;
     }
 
     pub fn user(&self, name: &str) -> Option<&Item> {
@@ -490,9 +553,14 @@ impl World {
         let comment = user.get("comment").unwrap_or(b"").to_vec();
         let wall = self.boot_wall + chrono::Duration::from_std(now).unwrap_or_default();
 
-        // First login: `<expiry> | Blok-..[ | VIP]`.
+        // First login: `<expiry> | Blok-..[ | VIP]`; later logins keep the comment.
         let comment_text = String::from_utf8_lossy(&comment).into_owned();
-        let new_comment = if comment_text.contains('|') {
+        // Mikhmon rewrites only a voucher that never logged in (`vc-`/`up-` or no comment).
+        let first = comment_text.is_empty()
+            || comment_text.starts_with("vc-")
+            || comment_text.starts_with("up-")
+            || !comment_text.contains('|');
+        let new_comment = if !first {
             comment.clone()
         } else {
             let expiry = wall + chrono::Duration::days(1);
@@ -515,23 +583,19 @@ impl World {
                 c.push_str(" | ");
                 c.push_str(&blok);
             }
-            if comment_text.contains("VIP") {
-                c.push_str(" | VIP");
+            for word in ["VIP", "Pengelola"] {
+                if comment_text.contains(word) {
+                    c.push_str(" | ");
+                    c.push_str(word);
+                }
             }
             c.into_bytes()
         };
-        self.users.items[idx].set("comment", new_comment.clone());
+        self.users.set_prop(idx, "comment", new_comment.clone());
 
         // The sales record, once per user per router date.
         let date = World::router_date(wall);
-        let already = self.scripts.items.iter().any(|s| {
-            s.get("comment") == Some(b"mikhmon") && {
-                let n = s.text("name");
-                let mut f = n.split("-|-");
-                f.next() == Some(date.as_str()) && f.nth(1) == Some(uname.as_str())
-            }
-        });
-        if !already {
+        if !self.sales.contains(&(date.clone(), uname.clone())) {
             let nc = String::from_utf8_lossy(&new_comment).into_owned();
             let blok_info = nc
                 .find("Blok-")
@@ -655,6 +719,11 @@ impl World {
 
     /// Runs one command (after login) and returns its reply sentences, tag included.
     pub fn execute(&mut self, words: &[Vec<u8>], now: SimTime) -> (Vec<Sentence>, Effect) {
+        if words.is_empty() {
+            let mut r = Reply::new(None);
+            r.trap("empty command");
+            return (r.finish(), Effect::None);
+        }
         let mut tag: Option<Vec<u8>> = None;
         let mut attrs: Vec<(&[u8], &[u8])> = Vec::new();
         let mut queries: Vec<&[u8]> = Vec::new();
@@ -720,7 +789,7 @@ impl World {
                 let up = format_uptime(self.effective(now).as_secs());
                 let row = vec![
                     ("uptime".to_string(), up.into_bytes()),
-                    ("version".to_string(), b"7.16 (konter-sim)".to_vec()),
+                    ("version".to_string(), b"7.18 (konter-sim)".to_vec()),
                     ("board-name".to_string(), b"konter-sim".to_vec()),
                     ("cpu-load".to_string(), b"3".to_vec()),
                     ("free-memory".to_string(), b"104857600".to_vec()),
@@ -827,7 +896,10 @@ impl World {
         let table = self.table_mut(schema.kind);
         item.id = table.alloc_id();
         let id = item.id;
-        table.items.push(item);
+        table.push(item);
+        if schema.kind == TableKind::Scripts {
+            self.rebuild_sales();
+        }
         out.done_ret(id_text(id).as_bytes());
         Ok(Effect::None)
     }
@@ -856,8 +928,11 @@ impl World {
         let table = self.table_mut(schema.kind);
         for i in targets {
             for (k, v) in &changes {
-                table.items[i].set(k, v.clone());
+                table.set_prop(i, k, v.clone());
             }
+        }
+        if schema.kind == TableKind::Scripts {
+            self.rebuild_sales();
         }
         Ok(Effect::None)
     }
@@ -868,7 +943,10 @@ impl World {
         targets.dedup();
         let table = self.table_mut(schema.kind);
         for i in targets.into_iter().rev() {
-            table.items.remove(i);
+            table.remove_at(i);
+        }
+        if schema.kind == TableKind::Scripts {
+            self.rebuild_sales();
         }
         Ok(Effect::None)
     }
@@ -1187,7 +1265,7 @@ impl Query {
             match q {
                 QWord::Has(n) => stack.push(get(n).is_some()),
                 QWord::Lacks(n) => stack.push(get(n).is_none()),
-                QWord::Eq(n, v) => stack.push(get(n).unwrap_or(b"") == v.as_slice()),
+                QWord::Eq(n, v) => stack.push(query_eq(get(n).unwrap_or(b""), v)),
                 QWord::Lt(n, v) => stack.push(compare(get(n), v) == Some(std::cmp::Ordering::Less)),
                 QWord::Gt(n, v) => {
                     stack.push(compare(get(n), v) == Some(std::cmp::Ordering::Greater))
@@ -1211,6 +1289,21 @@ impl Query {
             }
         }
         stack.into_iter().all(|b| b)
+    }
+}
+
+/// Equality as RouterOS types it: booleans match `yes`/`no` and `true`/`false` alike.
+fn query_eq(have: &[u8], want: &[u8]) -> bool {
+    fn as_bool(b: &[u8]) -> Option<bool> {
+        match b {
+            b"true" | b"yes" => Some(true),
+            b"false" | b"no" => Some(false),
+            _ => None,
+        }
+    }
+    match (as_bool(have), as_bool(want)) {
+        (Some(a), Some(b)) => a == b,
+        _ => have == want,
     }
 }
 
@@ -1520,6 +1613,105 @@ mod tests {
             .login(b"k7", None, "10.5.50.9", "x", Duration::from_secs(701))
             .is_err());
         assert_eq!(w.scripts.items.len(), 1);
+    }
+
+    /// Garbage commands get traps, never a panic, and always end with `!done`.
+    #[test]
+    fn random_commands_are_trapped() {
+        let mut w = world();
+        let paths = [
+            "/ip/hotspot/user/print",
+            "/ip/hotspot/user/add",
+            "/ip/hotspot/user/set",
+            "/ip/hotspot/user/remove",
+            "/ip/hotspot/active/login",
+            "/ip/hotspot/active/remove",
+            "/system/script/add",
+            "/x",
+            "",
+            "/",
+        ];
+        let parts: [&[u8]; 12] = [
+            b"=name=a",
+            b"=.id=*1",
+            b"=numbers=a,b",
+            b"?#|",
+            b"?#!",
+            b"?name",
+            b"?<uptime=1m",
+            b"=disabled=maybe",
+            b"=profile=",
+            b"=",
+            b"junk",
+            b"=.proplist=name",
+        ];
+        let mut x: u64 = 99;
+        for _ in 0..3000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut words = vec![paths[(x >> 33) as usize % paths.len()].as_bytes().to_vec()];
+            for k in 0..((x >> 20) % 4) {
+                words.push(parts[((x >> (8 + k * 4)) % 12) as usize].to_vec());
+            }
+            let (out, _) = w.execute(&words, Duration::from_secs(x % 5000));
+            assert_eq!(out.last().unwrap()[0], b"!done");
+        }
+    }
+
+    #[test]
+    fn vip_first_login_keeps_the_vip_mark() {
+        let mut w = world();
+        run(
+            &mut w,
+            &[
+                "/ip/hotspot/user/add",
+                "=name=v1",
+                "=comment=vc-555-11.20.26-Blok-B10 | VIP",
+            ],
+        );
+        w.login(
+            b"v1",
+            None,
+            "10.5.50.3",
+            "02:00:00:00:00:03",
+            Duration::ZERO,
+        )
+        .unwrap();
+        assert_eq!(
+            w.user("v1").unwrap().text("comment"),
+            "nov/22/2026 09:00:00 | Blok-B10 | VIP"
+        );
+        // A retur voucher keeps its comment; its sale carries "(Retur)".
+        run(
+            &mut w,
+            &[
+                "/ip/hotspot/user/add",
+                "=name=r1",
+                "=comment=Blok-B10 (Retur) Valid: Retur Ref:vc-abc123 | Profile:10Menit",
+            ],
+        );
+        w.login(
+            b"r1",
+            None,
+            "10.5.50.4",
+            "02:00:00:00:00:04",
+            Duration::ZERO,
+        )
+        .unwrap();
+        let r1 = w.user("r1").unwrap().text("comment");
+        assert!(r1.starts_with("Blok-B10 (Retur)"), "{r1}");
+        let sale = w
+            .scripts
+            .items
+            .iter()
+            .map(|s| s.text("name"))
+            .find(|n| n.contains("-|-r1-|-"))
+            .unwrap();
+        assert!(
+            sale.ends_with("-|-Blok-B10 (Retur) Valid: Retur Ref:vc-abc123"),
+            "{sale}"
+        );
     }
 
     #[test]

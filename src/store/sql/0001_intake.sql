@@ -42,12 +42,16 @@ CREATE TABLE staging_rows (
     dropped       INTEGER NOT NULL DEFAULT 0,
     insert_status INTEGER NOT NULL DEFAULT 0 CHECK (insert_status BETWEEN 0 AND 3),
     insert_reason TEXT,
-    entry_at      TEXT NOT NULL,
-    status_at     TEXT NOT NULL,
+    -- NULL: entered with the batch (staging_batches.created_at); set for typed rows.
+    entry_at      TEXT,
+    -- NULL until the row's status or values change.
+    status_at     TEXT,
     photo_path    TEXT,
-    photo_box     TEXT,
-    PRIMARY KEY (batch_id, line)
-) WITHOUT ROWID;
+    photo_box     TEXT
+);
+-- A rowid table with this index stages faster than a WITHOUT ROWID table keyed the same way:
+-- rows of a batch arrive in line order, so both b-trees only ever append.
+CREATE UNIQUE INDEX staging_rows_line ON staging_rows(batch_id, line);
 
 -- The embedded ledger: stands in for OtoMaX's voucher table when no SQL Server is configured.
 -- status: 0 in stock, 1 sold, 2 used (activated by the customer).

@@ -68,12 +68,6 @@ impl Screen for HotspotTab {
         ScreenId::Hotspot
     }
 
-    fn captures_text(&self) -> bool {
-        self.f4
-            .as_ref()
-            .is_some_and(|f| matches!(f.screen.mode_kind(), ModeKind::Search | ModeKind::Generate))
-    }
-
     fn bindings(&self, _lang: Lang) -> Vec<Binding> {
         let p = Key::plain;
         let nav = || {

@@ -23,7 +23,7 @@ use crate::tui::keys::{Binding, Key};
 use crate::tui::screen::{RenderCtx, Screen, ScreenCtx, ScreenId};
 use crate::tui::screens::intake_io as io;
 use crate::tui::widgets::input::TextInput;
-use crate::tui::widgets::path::{complete, resolve};
+use crate::tui::widgets::path::{complete, resolve, Completion};
 use crate::tui::widgets::vtable::{Column, VRow, VTable, VTableState};
 
 /// One staged line as the screen shows it.
@@ -117,7 +117,7 @@ pub enum IntakeMsg {
     // ---- job results
     Loaded(Arc<BatchView>),
     BatchList(Arc<Vec<BatchSummary>>),
-    Products(Arc<Vec<ProductRule>>),
+    Products(Arc<Vec<(String, ProductRule)>>),
     /// After an edit was saved and the batch reloaded: tell how the line stands now.
     RowSaved {
         line: i64,
@@ -142,6 +142,11 @@ pub enum IntakeMsg {
     ImportFailed(io::ImportFail),
     /// The first visit found no batch with lines waiting.
     NothingOpen,
+    /// Tab completion of the file prompt, for the text it was asked about.
+    Completed {
+        typed: String,
+        completion: Completion,
+    },
 }
 
 enum Mode {
@@ -185,6 +190,7 @@ pub struct IntakeScreen {
     batch: Option<BatchView>,
     /// Indices into `batch.rows` that pass the filters, in order.
     view: Vec<u32>,
+    counts: (usize, usize, usize),
     only_errors: bool,
     search: String,
     table: VTableState,
@@ -205,6 +211,7 @@ impl IntakeScreen {
             base_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             batch: None,
             view: Vec::new(),
+            counts: (0, 0, 0),
             only_errors: false,
             search: String::new(),
             table: VTableState::default(),
@@ -225,50 +232,78 @@ impl IntakeScreen {
         self
     }
 
+    /// (ready, wrong, inserted), kept up to date by [`Self::rebuild_view`].
     fn counts(&self) -> (usize, usize, usize) {
-        let Some(b) = &self.batch else {
-            return (0, 0, 0);
-        };
-        let mut ready = 0;
-        let mut errors = 0;
-        let mut inserted = 0;
-        for r in b.rows.iter().filter(|r| !r.dropped) {
-            if r.insert_status == 3 {
-                inserted += 1;
-            } else if r.is_error() {
-                errors += 1;
-            } else {
-                ready += 1;
-            }
-        }
-        (ready, errors, inserted)
+        self.counts
     }
 
+    /// Recomputes the filtered index list and the counts after any change of data or filter.
+    /// One pass over the rows with no allocation per row: fast enough to run per keystroke of
+    /// the search at 100k rows.
     fn rebuild_view(&mut self) {
         let keep_line = self.selected_row().map(|r| r.line);
         self.view.clear();
+        self.counts = (0, 0, 0);
         if let Some(b) = &self.batch {
             let needle: String = self
                 .search
                 .chars()
                 .filter(|c| !c.is_whitespace() && *c != '-')
                 .collect::<String>()
-                .to_lowercase();
+                .to_uppercase();
+            let needle_line: Option<i64> = needle.parse().ok();
             for (i, r) in b.rows.iter().enumerate() {
-                if r.dropped || (self.only_errors && !r.is_error()) {
+                if r.dropped {
+                    continue;
+                }
+                if r.insert_status == 3 {
+                    self.counts.2 += 1;
+                } else if r.is_error() {
+                    self.counts.1 += 1;
+                } else {
+                    self.counts.0 += 1;
+                }
+                if self.only_errors && !r.is_error() {
                     continue;
                 }
                 if !needle.is_empty()
                     && !r.code.contains(&needle)
                     && !r.serial.contains(&needle)
-                    && !r.product.to_lowercase().contains(&needle)
-                    && r.line.to_string() != needle
+                    && !r.product.contains(&needle)
+                    && Some(r.line) != needle_line
                 {
                     continue;
                 }
                 self.view.push(i as u32);
             }
         }
+        if let Some(line) = keep_line {
+            if let Some(pos) = self.view_position(line) {
+                self.table.selected = pos;
+            }
+        }
+        self.table.clamp(self.view.len());
+    }
+
+    /// Applies the (longer) search to the current view only.
+    fn narrow_view(&mut self) {
+        let Some(b) = &self.batch else { return };
+        let needle: String = self
+            .search
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect::<String>()
+            .to_uppercase();
+        let needle_line: Option<i64> = needle.parse().ok();
+        let keep_line = self.selected_row().map(|r| r.line);
+        let rows = &b.rows;
+        self.view.retain(|&i| {
+            let r = &rows[i as usize];
+            r.code.contains(&needle)
+                || r.serial.contains(&needle)
+                || r.product.contains(&needle)
+                || Some(r.line) == needle_line
+        });
         if let Some(line) = keep_line {
             if let Some(pos) = self.view_position(line) {
                 self.table.selected = pos;
@@ -339,11 +374,8 @@ impl IntakeScreen {
             );
             return vec![];
         }
+        // A missing file or a folder is reported by the import job, which reopens this prompt.
         let path = resolve(&typed, &self.base_dir);
-        if let Err(e) = io::check_path(&path, lang) {
-            *problem = Some(e);
-            return vec![];
-        }
         let product = product.value().trim().to_uppercase();
         self.last_import = Some((typed.clone(), product.clone()));
         let product = (!product.is_empty()).then_some(product);
@@ -674,10 +706,6 @@ impl Screen for IntakeScreen {
         ScreenId::Intake
     }
 
-    fn captures_text(&self) -> bool {
-        !matches!(self.mode, Mode::Table | Mode::Batches { .. })
-    }
-
     fn bindings(&self, _lang: Lang) -> Vec<Binding> {
         use IntakeMsg as M;
         let enter = Key::plain(KeyCode::Enter);
@@ -687,34 +715,34 @@ impl Screen for IntakeScreen {
             vec![
                 b(Key::plain(KeyCode::Up), ("naik", "up"), M::Up)
                     .also(Key::ch('k'))
-                    .quiet(),
+                    .grouped("pindah baris", "move between lines"),
                 b(Key::plain(KeyCode::Down), ("turun", "down"), M::Down)
                     .also(Key::ch('j'))
-                    .quiet(),
+                    .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::PageUp),
                     ("halaman naik", "page up"),
                     M::PageUp,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::PageDown),
                     ("halaman turun", "page down"),
                     M::PageDown,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::Home),
                     ("baris pertama", "first line"),
                     M::Home,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
                 b(
                     Key::plain(KeyCode::End),
                     ("baris terakhir", "last line"),
                     M::End,
                 )
-                .quiet(),
+                .grouped("pindah baris", "move between lines"),
             ]
         };
         match &self.mode {
@@ -847,8 +875,13 @@ impl Screen for IntakeScreen {
             }
             Mode::Search { input } => {
                 if input.handle(&key) {
-                    self.search = input.value().to_string();
-                    self.rebuild_view();
+                    let old = std::mem::replace(&mut self.search, input.value().to_string());
+                    if !old.is_empty() && self.search.starts_with(&old) {
+                        // Typing on: only the rows that matched so far can match now.
+                        self.narrow_view();
+                    } else {
+                        self.rebuild_view();
+                    }
                 }
             }
             Mode::Edit { fields, focus, .. } => {
@@ -1052,32 +1085,22 @@ impl Screen for IntakeScreen {
                 let fwd = matches!(msg, IntakeMsg::Next);
                 match &mut self.mode {
                     Mode::Prompt {
-                        input,
-                        on_product,
-                        candidates,
-                        problem,
-                        ..
+                        input, on_product, ..
                     } => {
                         if *on_product || !fwd {
                             *on_product = !*on_product;
                         } else {
-                            let c = complete(input.value(), &self.base_dir);
-                            let unchanged = c.input == input.value();
-                            input.set(&c.input);
-                            *problem = None;
-                            *candidates = c.candidates;
-                            if candidates.is_empty() {
-                                *problem = Some(
-                                    lang.t(
-                                        "Tidak ada folder atau file .csv/.txt yang cocok.",
-                                        "No matching folder or .csv/.txt file.",
-                                    )
-                                    .into(),
-                                );
-                            } else if unchanged && candidates.len() == 1 {
-                                // Already complete: Tab moves on to the product.
-                                *on_product = true;
-                            }
+                            // Listing a folder is IO: done in a job, applied if the
+                            // text is still what was completed.
+                            let typed = input.value().to_string();
+                            let base = self.base_dir.clone();
+                            ctx.jobs.spawn_blocking(
+                                lang.t("lengkapi path", "complete path"),
+                                move |_| {
+                                    let completion = complete(&typed, &base);
+                                    Ok(Action::Intake(IntakeMsg::Completed { typed, completion }))
+                                },
+                            );
                         }
                     }
                     Mode::Edit { focus, .. } => {
@@ -1159,12 +1182,12 @@ impl Screen for IntakeScreen {
                 };
             }
             IntakeMsg::Products(p) => {
-                self.products = Arc::new(p.iter().map(|r| r.code.clone()).collect());
-                self.rules = Arc::new(p.iter().map(|r| (r.code.clone(), r.clone())).collect());
+                self.products = Arc::new(p.iter().map(|(code, _)| code.clone()).collect());
+                self.rules = Arc::new(p.iter().cloned().collect());
                 if let Mode::Form(f) = &mut self.mode {
                     if f.fields[0].value().is_empty() {
                         if let Some(first) = p.first() {
-                            f.fields[0].set(&first.code);
+                            f.fields[0].set(&first.0);
                         }
                     }
                     self.form_validate(ctx);
@@ -1275,6 +1298,35 @@ impl Screen for IntakeScreen {
                 ];
             }
             IntakeMsg::NothingOpen => self.loading = None,
+            IntakeMsg::Completed { typed, completion } => {
+                if let Mode::Prompt {
+                    input,
+                    on_product,
+                    candidates,
+                    problem,
+                    ..
+                } = &mut self.mode
+                {
+                    if input.value() == typed && !*on_product {
+                        let unchanged = completion.input == *typed;
+                        input.set(&completion.input);
+                        *problem = None;
+                        *candidates = completion.candidates.clone();
+                        if candidates.is_empty() {
+                            *problem = Some(
+                                lang.t(
+                                    "Tidak ada folder atau file .csv/.txt yang cocok.",
+                                    "No matching folder or .csv/.txt file.",
+                                )
+                                .into(),
+                            );
+                        } else if unchanged && candidates.len() == 1 {
+                            // Already complete: Tab moves on to the product.
+                            *on_product = true;
+                        }
+                    }
+                }
+            }
             IntakeMsg::ImportFailed(fail) => {
                 self.loading = None;
                 if fail.cancelled {
@@ -1317,7 +1369,7 @@ impl Screen for IntakeScreen {
         let area = if let Mode::Form(form) = &self.mode {
             let [top, rest] =
                 Layout::vertical([Constraint::Length(8), Constraint::Min(5)]).areas(area);
-            render_form(f, top, form, &self.products, ctx);
+            render_form(f, top, form, &self.products, &self.rules, ctx);
             rest
         } else {
             area
@@ -1754,7 +1806,14 @@ fn render_row_side(f: &mut Frame, area: Rect, r: &RowView, batch: &BatchView, ct
     );
 }
 
-fn render_form(f: &mut Frame, area: Rect, form: &FormState, products: &[String], ctx: &RenderCtx) {
+fn render_form(
+    f: &mut Frame,
+    area: Rect,
+    form: &FormState,
+    products: &[String],
+    rules: &HashMap<String, ProductRule>,
+    ctx: &RenderCtx,
+) {
     let lang = ctx.lang;
     let t = ctx.theme;
     let title = match form.batch {
@@ -1795,9 +1854,32 @@ fn render_form(f: &mut Frame, area: Rect, form: &FormState, products: &[String],
             i == form.focus,
         );
         // A mark beside each field as you type; the reason is spelled out below the fields.
+        // While a code or serial is still short, a digit count says how far along it is.
+        let digits = values[i].chars().filter(char::is_ascii_digit).count();
+        let want = rules
+            .get(&key.0)
+            .map(|r| if i == 1 { r.code_len } else { r.serial_len });
+        let short = (i == 1 || i == 2) && want.is_some_and(|(min, _)| digits < min as usize);
+        let long = (i == 1 || i == 2) && want.is_some_and(|(_, max)| digits > max as usize);
         let verdict = match &form.problems[i] {
             Some(_) => Span::styled(lang.t("✗ salah", "✗ wrong"), t.error),
             None if values[i].trim().is_empty() => Span::raw(""),
+            None if long => Span::styled(
+                format!(
+                    "✗ {digits}/{} {}",
+                    want.map(|w| w.1).unwrap_or(0),
+                    lang.t("digit", "digits")
+                ),
+                t.error,
+            ),
+            None if short => Span::styled(
+                format!(
+                    "{digits}/{} {}",
+                    want.map(|w| w.0).unwrap_or(0),
+                    lang.t("digit", "digits")
+                ),
+                t.dim,
+            ),
             None if (i == 1 || i == 2) && clean => match &dup {
                 Some(Some(_)) => Span::styled(lang.t("✗ sudah ada", "✗ exists"), t.error),
                 Some(None) => Span::styled("✓", t.ok),

@@ -21,33 +21,6 @@ fn s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-/// A clear message before a job even starts: a missing file or a folder.
-pub fn check_path(path: &Path, lang: Lang) -> R<()> {
-    match std::fs::metadata(path) {
-        Err(_) => Err(match lang {
-            Lang::Id => format!(
-                "File {} tidak ada. Periksa path-nya (Tab melengkapi).",
-                path.display()
-            ),
-            Lang::En => format!(
-                "File {} does not exist. Check the path (Tab completes).",
-                path.display()
-            ),
-        }),
-        Ok(m) if m.is_dir() => Err(match lang {
-            Lang::Id => format!(
-                "{} adalah folder. Pilih file CSV/TXT di dalamnya.",
-                path.display()
-            ),
-            Lang::En => format!(
-                "{} is a folder. Choose a CSV/TXT file inside it.",
-                path.display()
-            ),
-        }),
-        Ok(_) => Ok(()),
-    }
-}
-
 /// The identity of a typed voucher, as the duplicate check sees it.
 pub fn form_key(values: &[String; 4]) -> (String, String, String) {
     let clean = |v: &str| -> String {
@@ -106,7 +79,7 @@ pub fn validate_fields(
     lang: Lang,
 ) -> [Option<String>; 4] {
     let mut out: [Option<String>; 4] = Default::default();
-    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).cloned(), today);
+    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).copied(), today);
     if let Some(v) = verdict {
         let i = field_index(v.field);
         out[i] = Some(v.message(lang));
@@ -120,7 +93,7 @@ pub fn is_missing_only(
     values: &[String; 4],
     today: NaiveDate,
 ) -> bool {
-    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).cloned(), today);
+    let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).copied(), today);
     verdict.is_some_and(|v| v.problem == Problem::MissingField)
 }
 
@@ -154,13 +127,13 @@ pub fn stage_manual(
     Ok(id)
 }
 
-pub fn product_rules(db: &Db) -> R<Vec<ProductRule>> {
+pub fn product_rules(db: &Db) -> R<Vec<(String, ProductRule)>> {
     db.with(|st| {
         Ok(st
             .products()?
             .into_iter()
             .filter(|p| p.active)
-            .map(|p| p.rule())
+            .map(|p| (p.code.clone(), p.rule()))
             .collect())
     })
     .map_err(s)

@@ -97,10 +97,6 @@ impl Screen for StockScreen {
         ScreenId::Stock
     }
 
-    fn captures_text(&self) -> bool {
-        matches!(self.mode, Mode::Search(_))
-    }
-
     fn bindings(&self, _lang: Lang) -> Vec<Binding> {
         let enter = Key::plain(KeyCode::Enter);
         let esc = Key::plain(KeyCode::Esc);
@@ -129,16 +125,21 @@ impl Screen for StockScreen {
                 sb(enter, ("cari", "search"), StockMsg::Submit),
                 sb(esc, ("batal", "cancel"), StockMsg::Back),
             ],
-            Mode::Result { .. } => vec![
-                sb(
-                    Key::ch('/'),
-                    ("cari lagi", "search again"),
-                    StockMsg::Search,
-                ),
-                sb(esc, ("tutup", "close"), StockMsg::Back).also(enter),
-                up,
-                down,
-            ],
+            Mode::Result { ref hits, .. } => {
+                let mut down = down;
+                down.label = ("hasil lain", "next hit");
+                down.hint = hits.len() > 1;
+                vec![
+                    sb(
+                        Key::ch('/'),
+                        ("cari lagi", "search again"),
+                        StockMsg::Search,
+                    ),
+                    sb(esc, ("tutup", "close"), StockMsg::Back).also(enter),
+                    down,
+                    up,
+                ]
+            }
         }
     }
 
@@ -274,11 +275,11 @@ impl Screen for StockScreen {
         };
         let columns = [
             Column::new(lang.t("Produk", "Product"), Constraint::Length(9)),
-            Column::new(lang.t("Nama", "Name"), Constraint::Fill(1)),
+            Column::new(lang.t("Nama", "Name"), Constraint::Max(24)),
             Column::new(lang.t("Stok", "Stock"), Constraint::Length(8)),
             Column::new(lang.t("Terjual", "Sold"), Constraint::Length(7)),
             Column::new(lang.t("Terpakai", "Used"), Constraint::Length(8)),
-            Column::new(exp_title, Constraint::Length(13)),
+            Column::new(exp_title, Constraint::Min(13)),
         ];
         let rows = &self.rows;
         VTable {

@@ -79,6 +79,7 @@ fn mask_times(s: &str) -> String {
 async fn import_bad_mixed(t: &mut Harness) {
     t.keys("a");
     t.keys("bad_m<Tab>");
+    t.settle().await;
     let s = t.screen();
     assert!(
         s.contains("bad_mixed.csv"),
@@ -122,6 +123,7 @@ async fn f2_confirm_dialog_names_the_count_and_inserts() {
         let dir = tempfile::tempdir().unwrap();
         let mut t = harness(dir.path(), w, h).await;
         import_bad_mixed(&mut t).await;
+        t.expire_toasts();
         t.keys("C");
         let s = t.screen();
         insta::assert_snapshot!(format!("f2_confirm_{w}x{h}"), s);
@@ -287,21 +289,83 @@ async fn f2_stays_fast_with_100k_rows() {
             created_at: "2026-11-21T09:00:00".into(),
             rows,
         }))));
-    let start = Instant::now();
-    t.screen();
+    // Each frame builds only the visible window; timed per frame (a debug build on a shared CI
+    // machine, so the bound is generous; building all 100k rows per frame would blow it).
+    let frame = |t: &mut Harness| {
+        let start = Instant::now();
+        let s = t.screen();
+        let took = start.elapsed();
+        assert!(took.as_millis() < 400, "a frame took {took:?}");
+        s
+    };
+    frame(&mut t);
     t.keys("<End>");
-    let s = t.screen();
+    let s = frame(&mut t);
     assert!(s.contains("baris 100000 / 100000"), "{s}");
     t.keys("e");
-    let s = t.screen();
+    let s = frame(&mut t);
     assert!(s.contains("baris 100 / 100"), "{s}");
     t.keys("<Esc>/5000000000099999<Enter>");
-    let s = t.screen();
+    let s = frame(&mut t);
     assert!(s.contains("baris 1 / 1"), "{s}");
-    // Debug build, shared CI machine: generous, but a full 100k-row build takes far longer.
-    assert!(
-        start.elapsed().as_millis() < 1500,
-        "4 frames and 2 filters took {:?}",
-        start.elapsed()
-    );
+    assert!(s.contains("5000 0000 0009 9999"), "{s}");
+}
+
+#[tokio::test]
+async fn f2_prompt_explains_bad_paths_and_asks_for_the_product() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = harness(dir.path(), 80, 24).await;
+    t.keys("anope.csv<Enter>");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("Impor file CSV/TXT"), "prompt reopened:\n{s}");
+    assert!(s.contains("tidak ada"), "{s}");
+
+    // A code|serial list has no product column: the prompt asks for it, then imports.
+    t.keys("<C-u>plain<Tab>");
+    t.settle().await;
+    t.keys("<Enter>");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("tidak punya kolom produk"), "{s}");
+    t.keys("tselvd5<Enter>");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("plain_list.txt"), "{s}");
+    assert!(s.contains("TSELVD5"), "{s}");
+}
+
+#[tokio::test]
+async fn f2_form_counts_digits_while_typing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = harness(dir.path(), 80, 24).await;
+    t.keys("f");
+    t.settle().await;
+    t.keys("<Up><C-u>TSELVD5<Tab>1234 5678 9012");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("12/16 digit"), "{s}");
+    t.keys("34567<Tab>1<Tab>2027-01-01");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("✗ 17/16 digit") || s.contains("✗ salah"), "{s}");
+    assert!(s.contains("panjang kode voucher salah"), "{s}");
+}
+
+#[tokio::test]
+async fn f2_earlier_batches_can_be_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = harness(dir.path(), 80, 24).await;
+    import_bad_mixed(&mut t).await;
+    assert!(t.screen().contains("Batch #2  bad_mixed.csv"));
+    t.keys("b");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("Batch sebelumnya"), "{s}");
+    assert!(s.contains("#2") && s.contains("#1"), "{s}");
+    // Newest first: #1 is the second line.
+    t.keys("<Down><Enter>");
+    t.settle().await;
+    let s = t.screen();
+    assert!(s.contains("Batch #1  kiriman_distributor.csv"), "{s}");
 }
