@@ -471,19 +471,7 @@ impl F4 {
                 }
             }
         }
-        self.screen.title = format!(
-            "router: {}{}",
-            self.config.router.addr,
-            match self.last_sync_ok {
-                Some(t) => format!(
-                    " ({} {} {})",
-                    self.lang.t("sinkron", "synced"),
-                    t.elapsed().as_secs(),
-                    self.lang.t("dtk lalu", "s ago")
-                ),
-                None => String::new(),
-            }
-        );
+        self.screen.synced_at = self.last_sync_ok;
         changed
     }
 

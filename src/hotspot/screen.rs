@@ -87,8 +87,10 @@ pub struct HotspotScreen {
     offset: usize,
     mode: Mode,
     counts: BTreeMap<Status, usize>,
-    /// "router 127.0.0.1:8728 (sinkron 4 dtk lalu)".
+    /// "router: 127.0.0.1:8728"; the age of the last sync is added when drawing.
     pub title: String,
+    /// When the last sync finished, for "sinkron 4 dtk lalu" in the title.
+    pub synced_at: Option<std::time::Instant>,
     profiles: Vec<HotspotProfile>,
     blok_letters: Vec<char>,
     /// A line shown under the table: generate progress, sync errors.
@@ -110,6 +112,7 @@ impl HotspotScreen {
             mode: Mode::Table,
             counts: BTreeMap::new(),
             title: String::new(),
+            synced_at: None,
             profiles,
             blok_letters: blok_letters
                 .chars()
@@ -450,7 +453,18 @@ impl HotspotScreen {
         .join(" ");
         // the counts win over the router label when the line is short
         let room = (area.width as usize).saturating_sub(counts.chars().count() + 8);
-        let mut title = format!(" Hotspot {}", self.title);
+        let age = self
+            .synced_at
+            .map(|t| {
+                format!(
+                    " ({} {} {})",
+                    l.t("sinkron", "synced"),
+                    t.elapsed().as_secs(),
+                    l.t("dtk lalu", "s ago")
+                )
+            })
+            .unwrap_or_default();
+        let mut title = format!(" Hotspot {}{age}", self.title);
         if title.chars().count() > room {
             title = title
                 .chars()
