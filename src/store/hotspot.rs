@@ -585,8 +585,31 @@ impl Store {
             seen: scripts.len(),
             ..Default::default()
         };
+        // Read once what every record is checked against: the users' comments and the logins
+        // already known (user, date) -> seconds of the day.
+        let mut comments: HashMap<String, String> = HashMap::new();
+        let mut known: KnownLogins = HashMap::new();
         {
-            let mut comment_q = tx.prepare("SELECT comment FROM hotspot_users WHERE name = ?1")?;
+            let mut q = tx.prepare("SELECT name, comment FROM hotspot_users")?;
+            for r in q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+                let (n, c) = r?;
+                comments.insert(n, c);
+            }
+            let mut q = tx.prepare("SELECT username, date_key, login_time FROM login_events")?;
+            for r in q.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })? {
+                let (u, d, t) = r?;
+                if let Some(secs) = day_secs(&t) {
+                    known.entry((u, d)).or_default().push(secs);
+                }
+            }
+        }
+        {
             let mut ins = tx.prepare(
                 "INSERT OR IGNORE INTO live_sales(raw_date, raw_time, sale_date, sale_time, username,
                      profile, price, validity, comment, blok_name, ip, mac, status, is_rusak,
@@ -609,11 +632,11 @@ impl Store {
                         format!("rejected: {e}")
                     }
                     Ok(rec) => {
-                        let comment: String = comment_q
-                            .query_row([&rec.username], |r| r.get(0))
-                            .optional()?
-                            .unwrap_or_default();
-                        match rules::classify_sale(rec, &comment, &cfg.blok_aliases, &cfg.prices) {
+                        let comment = comments
+                            .get(&rec.username)
+                            .map(String::as_str)
+                            .unwrap_or("");
+                        match rules::classify_sale(rec, comment, &cfg.blok_aliases, &cfg.prices) {
                             Err(SaleSkip::Vip) => {
                                 st.vip += 1;
                                 "vip".into()
@@ -647,6 +670,7 @@ impl Store {
                                 if let Some(d) = r.sale_date {
                                     if record_login(
                                         &tx,
+                                        &mut known,
                                         &r.username,
                                         d,
                                         &r.raw_time,
@@ -1142,6 +1166,15 @@ fn qrow<T>(
     tx.prepare_cached(sql)?.query_row(p, f)
 }
 
+/// Logins already known per (user, date): their seconds of the day.
+type KnownLogins = HashMap<(String, String), Vec<i64>>;
+
+/// `HH:MM:SS` as seconds of the day.
+fn day_secs(t: &str) -> Option<i64> {
+    let t = chrono::NaiveTime::parse_from_str(t, "%H:%M:%S").ok()?;
+    Some(i64::from(chrono::Timelike::num_seconds_from_midnight(&t)))
+}
+
 /// Seconds within which two sightings of a user's login are the same login (the sales record
 /// carries the router's clock, the active session its uptime).
 const SAME_LOGIN_S: i64 = 5;
@@ -1164,8 +1197,10 @@ fn login_near(
 
 /// A login known from a sales record: an event (unless the sync already saw it as an active
 /// session) and the user's login count. Returns whether it was new.
+#[allow(clippy::too_many_arguments)]
 fn record_login(
     tx: &rusqlite::Transaction,
+    known: &mut KnownLogins,
     user: &str,
     date: chrono::NaiveDate,
     time: &str,
@@ -1173,19 +1208,18 @@ fn record_login(
     mac: &str,
     now_s: &str,
 ) -> rusqlite::Result<bool> {
-    if chrono::NaiveTime::parse_from_str(time, "%H:%M:%S").is_err() {
+    let Some(secs) = day_secs(time) else {
         return Ok(false);
-    }
+    };
     let date_key = date.to_string();
-    if login_near(tx, user, &date_key, time)? {
+    let seen = known
+        .entry((user.to_string(), date_key.clone()))
+        .or_default();
+    if seen.iter().any(|s| (s - secs).abs() <= SAME_LOGIN_S) {
         return Ok(false);
     }
-    let seq: i64 = qrow(
-        tx,
-        "SELECT count(*) + 1 FROM login_events WHERE username = ?1 AND date_key = ?2",
-        params![user, date_key],
-        |r| r.get(0),
-    )?;
+    seen.push(secs);
+    let seq = seen.len() as i64;
     exec(
         tx,
         "INSERT OR IGNORE INTO login_events(username, date_key, seq, login_time, ip, mac)
