@@ -391,41 +391,74 @@ pub fn check_line(
     product_of: &dyn Fn(&str) -> Option<ProductRule>,
     today: NaiveDate,
 ) -> (Voucher, Option<Verdict>) {
-    let product_raw = raw.product.as_deref().unwrap_or("").trim();
-    let product = if product_raw.bytes().any(|b| b.is_ascii_lowercase()) {
-        product_raw.to_uppercase()
-    } else {
-        product_raw.to_owned()
+    check_owned_line(raw.clone(), product_of, today)
+}
+
+/// [`check_line`] for a line that is not needed afterwards: values already in normal form are
+/// moved, not copied (the common case of big lists).
+pub fn check_owned_line(
+    raw: RawVoucher,
+    product_of: &dyn Fn(&str) -> Option<ProductRule>,
+    today: NaiveDate,
+) -> (Voucher, Option<Verdict>) {
+    let expiry_column = raw.expiry.is_some();
+    let product = keep_or(
+        raw.product,
+        |p| p.trim().bytes().all(|b| !b.is_ascii_lowercase()) && p.trim().len() == p.len(),
+        |p| p.trim().to_uppercase(),
+    );
+    let number = |s: Option<String>| {
+        keep_or(
+            s,
+            |s| s.bytes().all(|b| b.is_ascii_digit()),
+            |s| {
+                let t = s.trim();
+                if is_excel_scientific(t) {
+                    t.to_owned()
+                } else {
+                    normalize_number(t)
+                }
+            },
+        )
     };
-    let number = |s: &str| {
-        if s.bytes().all(|b| b.is_ascii_digit()) || is_excel_scientific(s) {
-            s.to_owned()
-        } else {
-            normalize_number(s)
-        }
+    let code = number(raw.code);
+    let serial = number(raw.serial);
+    let expiry_raw = raw.expiry.unwrap_or_default();
+    let date = parse_date(&expiry_raw);
+    let expiry = match date {
+        Some(d) => iso(d, expiry_raw),
+        None => expiry_raw.trim().to_owned(),
     };
-    let expiry_raw = raw.expiry.as_deref().unwrap_or("").trim();
-    let date = parse_date(expiry_raw);
     let mut v = Voucher {
         product,
-        code: number(raw.code.as_deref().unwrap_or("").trim()),
-        serial: number(raw.serial.as_deref().unwrap_or("").trim()),
-        expiry: match date {
-            Some(d) => iso(d, expiry_raw),
-            None => expiry_raw.to_owned(),
-        },
+        code,
+        serial,
+        expiry,
     };
-    let verdict = rules(&v, raw, product_of, today, date);
+    let verdict = rules(&v, expiry_column, product_of, today, date);
     if verdict.is_none() && date.is_none() {
         v.expiry.clear();
     }
     (v, verdict)
 }
 
+/// The value itself when it is already in normal form, else its normal form.
+fn keep_or(
+    s: Option<String>,
+    normal: impl Fn(&str) -> bool,
+    make: impl Fn(&str) -> String,
+) -> String {
+    match s {
+        Some(s) if normal(&s) => s,
+        Some(s) => make(&s),
+        None => String::new(),
+    }
+}
+
 /// The date as ISO text, reusing the input when it already is.
-fn iso(d: NaiveDate, input: &str) -> String {
+fn iso(d: NaiveDate, input: String) -> String {
     if input.len() == 10 && input.as_bytes()[4] == b'-' && input.as_bytes()[7] == b'-' {
-        input.to_owned()
+        input
     } else {
         format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
     }
@@ -433,7 +466,7 @@ fn iso(d: NaiveDate, input: &str) -> String {
 
 fn rules(
     v: &Voucher,
-    raw: &RawVoucher,
+    expiry_column: bool,
     product_of: &dyn Fn(&str) -> Option<ProductRule>,
     today: NaiveDate,
     date: Option<NaiveDate>,
@@ -449,7 +482,7 @@ fn rules(
     }
     // A column the list has (even if empty) must be filled; an expiry column that is absent
     // altogether (the plain `code | serial` list) is fine.
-    if raw.expiry.as_deref().is_some_and(|e| e.trim().is_empty()) {
+    if expiry_column && v.expiry.is_empty() {
         return Some(Verdict::new(Field::Expiry, Problem::MissingField, ""));
     }
     let Some(rule) = product_of(&v.product) else {

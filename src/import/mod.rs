@@ -234,48 +234,42 @@ pub fn decode(b: &[u8]) -> Result<(String, &'static str), ImportError> {
 
 /// Refuses NULs, binary noise and overlong lines, naming the first bad line.
 fn check_text(text: &str) -> Result<(), ImportError> {
-    let mut controls = 0usize;
-    let mut line = 1u64;
-    let mut start = 0usize;
     let bytes = text.as_bytes();
-    let mut first_nul = None;
-    for (i, &c) in bytes.iter().enumerate() {
-        match c {
-            b'\n' => {
-                let chars = text[start..i].chars().count();
-                if chars > MAX_LINE_CHARS {
-                    return Err(ImportError::LineTooLong { line, chars });
-                }
-                line += 1;
-                start = i + 1;
+    // Line lengths: a line's bytes bound its characters, so characters are counted only for
+    // the rare line that is long in bytes.
+    let mut start = 0usize;
+    for (i, end) in memchr::memchr_iter(b'\n', bytes)
+        .chain(std::iter::once(bytes.len()))
+        .enumerate()
+    {
+        if end - start > MAX_LINE_CHARS {
+            let chars = text[start..end].chars().count();
+            if chars > MAX_LINE_CHARS {
+                return Err(ImportError::LineTooLong {
+                    line: i as u64 + 1,
+                    chars,
+                });
             }
-            0 => {
-                controls += 1;
-                first_nul.get_or_insert(line);
-            }
-            b'\t' | b'\r' => {}
-            c if c < 0x20 || c == 0x7f => controls += 1,
-            _ => {}
         }
+        start = end + 1;
     }
-    let chars = text[start..].chars().count();
-    if chars > MAX_LINE_CHARS {
-        return Err(ImportError::LineTooLong { line, chars });
+    let is_control = |c: u8| (c < 0x20 && c != b'\t' && c != b'\r' && c != b'\n') || c == 0x7f;
+    if !bytes.iter().any(|&c| is_control(c)) {
+        return Ok(());
     }
+    let controls = bytes.iter().filter(|&&c| is_control(c)).count();
     if controls > 16 && controls * 50 > bytes.len() {
         return Err(ImportError::Binary {
             kind: "binary data",
         });
     }
-    if let Some(line) = first_nul {
+    if let Some(at) = memchr::memchr(0, bytes) {
+        let line = memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64 + 1;
         return Err(ImportError::NulByte { line });
     }
-    if controls > 0 {
-        return Err(ImportError::Binary {
-            kind: "control characters",
-        });
-    }
-    Ok(())
+    Err(ImportError::Binary {
+        kind: "control characters",
+    })
 }
 
 const DELIMS: [char; 4] = [',', ';', '\t', '|'];

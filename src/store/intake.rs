@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use super::{now_text, Result, Store, StoreError};
 use crate::domain::voucher::{
-    check_line, DuplicateIndex, Field, Problem, ProductRule, RawVoucher, Verdict, Voucher,
-    VoucherKeys,
+    check_line, check_owned_line, DuplicateIndex, Field, Problem, ProductRule, RawVoucher, Verdict,
+    Voucher, VoucherKeys,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -381,7 +381,7 @@ impl Store {
                                 }
                             };
                             let (voucher, verdict) = checker
-                                .check(&raw, line)
+                                .check(raw, line)
                                 .expect("in-memory checks cannot fail");
                             out.push(LineResult {
                                 line,
@@ -419,7 +419,7 @@ impl Store {
                         }
                         progress(i, expected.max(i));
                     }
-                    let (voucher, verdict) = checker.check(&raw, line)?;
+                    let (voucher, verdict) = checker.check(raw, line)?;
                     results.push(LineResult {
                         line,
                         voucher,
@@ -474,7 +474,7 @@ impl Store {
                 let mut st = tx.prepare_cached(
                     "SELECT line, product, code, serial, expiry, error_kind, error_field,
                             error_detail, dropped, insert_status
-                     FROM staging_rows WHERE batch_id = ?1 ORDER BY line",
+                     FROM staging_rows WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 ORDER BY id",
                 )?;
                 let mut q = st.query([batch_id])?;
                 while let Some(r) = q.next()? {
@@ -507,14 +507,14 @@ impl Store {
             let mut upd = tx.prepare_cached(
                 "UPDATE staging_rows SET product = ?3, code = ?4, serial = ?5, expiry = ?6,
                      error_field = ?7, error_kind = ?8, error_detail = ?9, status_at = ?10
-                 WHERE batch_id = ?1 AND line = ?2",
+                 WHERE id = (?1 << 32) + ?2",
             )?;
             let now = now_text();
             for (line, raw, old, dropped, status) in &rows {
                 if *dropped || *status == insert_status::INSERTED {
                     continue;
                 }
-                let (v, verdict) = checker.check(raw, *line)?;
+                let (v, verdict) = checker.check(raw.clone(), *line)?;
                 let same_values = Some(&v.product) == raw.product.as_ref()
                     && Some(&v.code) == raw.code.as_ref()
                     && Some(&v.serial) == raw.serial.as_ref()
@@ -564,7 +564,7 @@ impl Store {
         self.conn().execute(
             &format!(
                 "UPDATE staging_rows SET {col} = ?3, insert_status = 0, insert_reason = NULL
-                 WHERE batch_id = ?1 AND line = ?2"
+                 WHERE id = (?1 << 32) + ?2"
             ),
             params![batch_id, line, value.trim()],
         )?;
@@ -575,7 +575,7 @@ impl Store {
     fn row_status(&self, batch_id: i64, line: u64) -> Result<i64> {
         self.conn()
             .query_row(
-                "SELECT insert_status FROM staging_rows WHERE batch_id = ?1 AND line = ?2",
+                "SELECT insert_status FROM staging_rows WHERE id = (?1 << 32) + ?2",
                 params![batch_id, line],
                 |r| r.get(0),
             )
@@ -597,7 +597,7 @@ impl Store {
             ));
         }
         self.conn().execute(
-            "UPDATE staging_rows SET dropped = ?3, status_at = ?4 WHERE batch_id = ?1 AND line = ?2",
+            "UPDATE staging_rows SET dropped = ?3, status_at = ?4 WHERE id = (?1 << 32) + ?2",
             params![batch_id, line, dropped, now_text()],
         )?;
         self.revalidate_batch(batch_id, today)
@@ -619,7 +619,7 @@ impl Store {
         if let Some(b) = batch_id {
             let mut st = self.conn().prepare_cached(
                 "SELECT line, product, code, serial FROM staging_rows
-                 WHERE batch_id = ?1 AND error_kind IS NULL AND dropped = 0",
+                 WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 AND error_kind IS NULL AND dropped = 0",
             )?;
             let mut q = st.query([b])?;
             while let Some(r) = q.next()? {
@@ -633,7 +633,7 @@ impl Store {
             }
             checker.own_batch = Some(b);
         }
-        checker.check(raw, u64::MAX)
+        checker.check(raw.clone(), u64::MAX)
     }
 
     /// Adds one typed voucher to a manual batch (creating the batch when `batch_id` is None).
@@ -657,14 +657,14 @@ impl Store {
             }
         };
         let line: u64 = self.conn().query_row(
-            "SELECT coalesce(max(line), 0) + 1 FROM staging_rows WHERE batch_id = ?1",
+            "SELECT coalesce(max(line), 0) + 1 FROM staging_rows WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295",
             [batch_id],
             |r| r.get(0),
         )?;
         let g = |o: &Option<String>| o.clone().unwrap_or_default();
         self.conn().execute(
-            "INSERT INTO staging_rows(batch_id, line, product, code, serial, expiry, entry_at, status_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            "INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry, entry_at, status_at)
+             VALUES ((?1 << 32) + ?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
             params![batch_id, line, g(&raw.product), g(&raw.code), g(&raw.serial), g(&raw.expiry), now],
         )?;
         self.revalidate_batch(batch_id, today)?;
@@ -674,7 +674,7 @@ impl Store {
     pub fn staged_row(&self, batch_id: i64, line: u64) -> Result<StagedRow> {
         self.conn()
             .query_row(
-                &format!("{ROW_SELECT} WHERE batch_id = ?1 AND line = ?2"),
+                &format!("{ROW_SELECT} WHERE id = (?1 << 32) + ?2"),
                 params![batch_id, line],
                 staged_row_of,
             )
@@ -692,7 +692,7 @@ impl Store {
     ) -> Result<Vec<StagedRow>> {
         let (cond, search) = filter_sql(filter);
         let mut st = self.conn().prepare_cached(&format!(
-            "{ROW_SELECT} WHERE batch_id = ?1 {cond} ORDER BY line LIMIT ?3 OFFSET ?4"
+            "{ROW_SELECT} WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 {cond} ORDER BY id LIMIT ?3 OFFSET ?4"
         ))?;
         let rows = st.query_map(
             params![batch_id, search, limit as i64, offset as i64],
@@ -704,7 +704,7 @@ impl Store {
     pub fn batch_row_count(&self, batch_id: i64, filter: &RowFilter) -> Result<usize> {
         let (cond, search) = filter_sql(filter);
         let n: i64 = self.conn().query_row(
-            &format!("SELECT count(*) FROM staging_rows WHERE batch_id = ?1 {cond} AND ?2 IS ?2"),
+            &format!("SELECT count(*) FROM staging_rows WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 {cond} AND ?2 IS ?2"),
             params![batch_id, search],
             |r| r.get(0),
         )?;
@@ -716,7 +716,7 @@ impl Store {
         let (cond, search) = filter_sql(filter);
         let n: i64 = self.conn().query_row(
             &format!(
-                "SELECT count(*) FROM staging_rows WHERE batch_id = ?1 {cond} AND ?2 IS ?2 AND line < ?3"
+                "SELECT count(*) FROM staging_rows WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 {cond} AND ?2 IS ?2 AND id < (?1 << 32) + ?3"
             ),
             params![batch_id, search, line],
             |r| r.get(0),
@@ -772,7 +772,7 @@ impl Store {
             )?;
             let mut mark = tx.prepare_cached(
                 "UPDATE staging_rows SET insert_status = ?3, insert_reason = ?4, status_at = ?5
-                 WHERE batch_id = ?1 AND line = ?2",
+                 WHERE id = (?1 << 32) + ?2",
             )?;
             for (i, r) in rows.iter().enumerate() {
                 if i % 1024 == 0 {
@@ -855,7 +855,7 @@ impl Store {
         {
             let mut st = tx.prepare_cached(
                 "UPDATE staging_rows SET insert_status = ?3, insert_reason = ?4, status_at = ?5
-                 WHERE batch_id = ?1 AND line = ?2",
+                 WHERE id = (?1 << 32) + ?2",
             )?;
             for l in lines {
                 st.execute(params![batch_id, l, status, reason, now])?;
@@ -1097,7 +1097,7 @@ fn insert_chunk(tx: &rusqlite::Transaction, batch_id: i64, rows: &[LineResult]) 
 
 fn chunk_sql(rows: usize, with_verdict: bool) -> String {
     let mut sql =
-        String::from("INSERT INTO staging_rows(batch_id, line, product, code, serial, expiry");
+        String::from("INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry");
     sql.push_str(if with_verdict {
         ", error_field, error_kind, error_detail) VALUES "
     } else {
@@ -1105,9 +1105,12 @@ fn chunk_sql(rows: usize, with_verdict: bool) -> String {
     });
     let per = if with_verdict { 8 } else { 5 };
     for r in 0..rows {
-        sql.push_str(if r > 0 { ",(?1" } else { "(?1" });
+        // The first value of each row is its line: the id is computed from it.
+        let line = 2 + r * per;
+        sql.push_str(if r > 0 { "," } else { "" });
+        sql.push_str(&format!("((?1 << 32) + ?{line},?1"));
         for k in 0..per {
-            sql.push_str(&format!(",?{}", 2 + r * per + k));
+            sql.push_str(&format!(",?{}", line + k));
         }
         sql.push(')');
     }
@@ -1145,8 +1148,8 @@ fn whole_rupiah(d: Decimal) -> Result<i64> {
 
 fn ready_rows(conn: &rusqlite::Connection, batch_id: i64) -> Result<Vec<StagedRow>> {
     let mut st = conn.prepare_cached(&format!(
-        "{ROW_SELECT} WHERE batch_id = ?1 AND error_kind IS NULL AND dropped = 0
-                        AND insert_status IN (0, 1, 2) ORDER BY line"
+        "{ROW_SELECT} WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 AND error_kind IS NULL AND dropped = 0
+                        AND insert_status IN (0, 1, 2) ORDER BY id"
     ))?;
     let rows = st.query_map([batch_id], staged_row_of)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -1162,7 +1165,8 @@ const BATCH_SELECT: &str = "SELECT b.id, b.source, b.file_name, b.created_by, b.
     coalesce(sum(r.dropped), 0),
     coalesce(sum(r.insert_status = 3), 0),
     coalesce(sum(r.insert_status = 2), 0)
-    FROM staging_batches b LEFT JOIN staging_rows r ON r.batch_id = b.id";
+    FROM staging_batches b LEFT JOIN staging_rows r
+        ON r.id BETWEEN (b.id << 32) AND (b.id << 32) + 4294967295";
 
 fn batch_of(r: &rusqlite::Row) -> rusqlite::Result<BatchSummary> {
     Ok(BatchSummary {
@@ -1299,9 +1303,9 @@ impl<'a, L: LedgerLookup> Checker<'a, L> {
         }
     }
 
-    fn check(&mut self, raw: &RawVoucher, line: u64) -> Result<(Voucher, Option<Verdict>)> {
+    fn check(&mut self, raw: RawVoucher, line: u64) -> Result<(Voucher, Option<Verdict>)> {
         let rules = self.rules;
-        let (v, verdict) = check_line(raw, &|p| rules.get(p).copied(), self.today);
+        let (v, verdict) = check_owned_line(raw, &|p| rules.get(p).copied(), self.today);
         if verdict.is_some() {
             return Ok((v, verdict));
         }

@@ -29,7 +29,10 @@ CREATE TABLE staging_batches (
 -- One voucher line of a batch. Values are normalized where they could be, else kept as typed,
 -- so the preview shows what was wrong. error_kind is NULL for a valid row.
 -- insert_status: 0 new, 1 queued, 2 rejected (insert_reason says why), 3 inserted.
+-- id is batch_id * 2^32 + line: the rows of a batch are one range of the table's own b-tree,
+-- so staging a big list only appends and needs no second index. Every insert sets it.
 CREATE TABLE staging_rows (
+    id            INTEGER PRIMARY KEY,
     batch_id      INTEGER NOT NULL REFERENCES staging_batches(id) ON DELETE CASCADE,
     line          INTEGER NOT NULL,
     product       TEXT NOT NULL,
@@ -47,11 +50,9 @@ CREATE TABLE staging_rows (
     -- NULL until the row's status or values change.
     status_at     TEXT,
     photo_path    TEXT,
-    photo_box     TEXT
+    photo_box     TEXT,
+    CHECK (line BETWEEN 0 AND 4294967295)
 );
--- A rowid table with this index stages faster than a WITHOUT ROWID table keyed the same way:
--- rows of a batch arrive in line order, so both b-trees only ever append.
-CREATE UNIQUE INDEX staging_rows_line ON staging_rows(batch_id, line);
 
 -- The embedded ledger: stands in for OtoMaX's voucher table when no SQL Server is configured.
 -- status: 0 in stock, 1 sold, 2 used (activated by the customer).
