@@ -35,4 +35,5 @@ test: deps pydeps
 
 bench: deps
 	cargo run --release --example bench_intake -- 100000
+	cargo run --release --example bench_router
 	cargo run --release --example bench_otomax

@@ -71,6 +71,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::routeros::sim::cli::SimCommand,
     },
+    /// Hotspot vouchers on the MikroTik router: users, sync, generate, print.
+    Hotspot {
+        #[command(subcommand)]
+        cmd: crate::hotspot::cli::HotspotCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +169,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Otomax(cmd)) => crate::otomax::cli::run_otomax(&ctx, cmd),
         Some(Command::Voucher(cmd)) => crate::otomax::cli::run_voucher(&ctx, cmd),
         Some(Command::Sim { cmd }) => crate::routeros::sim::cli::run(&ctx, cmd),
+        Some(Command::Hotspot { cmd }) => crate::hotspot::cli::run(&ctx, cmd),
         None => crate::tui::start(ctx.config.clone(), ctx.today),
     };
     match result {

@@ -19,6 +19,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub otomax: OtomaxConfig,
     pub router: RouterConfig,
+    pub hotspot: HotspotConfig,
     pub ui: UiConfig,
 }
 
@@ -138,6 +139,94 @@ impl Default for RouterConfig {
             tls_ca_file: None,
             tls_insecure: false,
             timeout_secs: 15,
+        }
+    }
+}
+
+/// Hotspot vouchers: the profiles konter sells, blok names, generation and printing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HotspotConfig {
+    /// Profiles offered by generate (they must exist on the router).
+    pub profiles: Vec<HotspotProfile>,
+    /// Blok letters the cashier may generate for.
+    pub blok_letters: String,
+    /// Canonical blok -> canonical blok, e.g. "BLOK-W" = "BLOK-WARTEL".
+    pub blok_aliases: std::collections::BTreeMap<String, String>,
+    /// "vc": password = user name; "up": a separate password.
+    pub mode: crate::domain::hotspot::VoucherMode,
+    /// Length of generated user names (4 to 12).
+    pub name_len: usize,
+    /// The hotspot login page; QR codes on printed vouchers point here.
+    pub login_url: String,
+    /// Default print destination for `--print` without a value and the F4 `p` key.
+    pub printer: String,
+    /// Thermal paper width in mm: 58 or 80.
+    pub paper_mm: u32,
+    /// Seconds between background syncs while the TUI runs.
+    pub sync_interval_s: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HotspotProfile {
+    pub name: String,
+    /// limit-uptime of its vouchers, and the S of `Blok-<L><S>`.
+    pub minutes: u32,
+    /// Whole rupiah.
+    pub price: i64,
+}
+
+impl Default for HotspotConfig {
+    fn default() -> Self {
+        HotspotConfig {
+            profiles: vec![
+                HotspotProfile {
+                    name: "10Menit".into(),
+                    minutes: 10,
+                    price: 5000,
+                },
+                HotspotProfile {
+                    name: "30Menit".into(),
+                    minutes: 30,
+                    price: 20000,
+                },
+            ],
+            blok_letters: "ABCDEF".into(),
+            blok_aliases: Default::default(),
+            mode: Default::default(),
+            name_len: 6,
+            login_url: "http://wartel.net/login".into(),
+            printer: String::new(),
+            paper_mm: 58,
+            sync_interval_s: 10,
+        }
+    }
+}
+
+impl HotspotConfig {
+    /// The configured profile with this name (any case).
+    pub fn profile(&self, name: &str) -> Option<&HotspotProfile> {
+        self.profiles
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Aliases and prices for the hotspot rules.
+    pub fn rules(&self) -> crate::store::hotspot::HotspotRules {
+        use crate::domain::hotspot::{profile_key, PriceBook};
+        let mut prices = PriceBook::default();
+        for p in &self.profiles {
+            prices.profile_prices.insert(profile_key(&p.name), p.price);
+            match p.minutes {
+                10 if prices.price_10 == 0 => prices.price_10 = p.price,
+                30 if prices.price_30 == 0 => prices.price_30 = p.price,
+                _ => {}
+            }
+        }
+        crate::store::hotspot::HotspotRules {
+            blok_aliases: self.blok_aliases.clone(),
+            prices,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod hotspot;
 pub mod i18n;
 pub mod import;
 pub mod jobs;

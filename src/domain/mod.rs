@@ -1,3 +1,4 @@
 //! Pure rules: plain values in, values out. No IO, no clock, no terminal.
 
+pub mod hotspot;
 pub mod voucher;

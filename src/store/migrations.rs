@@ -16,10 +16,16 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    name: "0001_intake",
-    sql: include_str!("sql/0001_intake.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "0001_intake",
+        sql: include_str!("sql/0001_intake.sql"),
+    },
+    Migration {
+        name: "0220_hotspot",
+        sql: include_str!("sql/0220_hotspot.sql"),
+    },
+];
 
 pub fn run(conn: &mut Connection) -> rusqlite::Result<usize> {
     conn.execute_batch(

@@ -4,6 +4,7 @@
 //! thread. Each area keeps its queries in its own file next to this one.
 
 pub mod confirm;
+pub mod hotspot;
 pub mod intake;
 pub mod ledger;
 pub mod migrations;

@@ -56,6 +56,7 @@ pub enum Action {
     Batch(Vec<Action>),
     Intake(IntakeMsg),
     Stock(StockMsg),
+    Hotspot(crate::tui::screens::hotspot::HotspotMsg),
 }
 
 impl Action {

@@ -29,9 +29,9 @@ async fn help_overlay_lists_screen_and_global_keys() {
 #[tokio::test]
 async fn unbuilt_screen_says_so() {
     let mut t = shell(80, 24);
-    t.keys("<F4>");
+    t.keys("<F5>");
     let s = t.screen();
-    assert!(s.contains("F4 Hotspot belum tersedia"), "{s}");
+    assert!(s.contains("F5 Rusak/Retur belum tersedia"), "{s}");
     t.keys("<A-3>");
     assert!(t.screen().contains("Stok per produk"));
     t.keys("<A-2>");

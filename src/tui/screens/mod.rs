@@ -1,5 +1,6 @@
 //! The screens that exist. Register a new one in [`build`]; see the module doc of `tui`.
 
+pub mod hotspot;
 pub mod intake;
 pub mod intake_io;
 pub mod stock;
@@ -13,5 +14,6 @@ pub fn build(config: &Config) -> Vec<Box<dyn Screen>> {
     vec![
         Box::new(intake::IntakeScreen::new(config)),
         Box::new(stock::StockScreen::new(config)),
+        Box::new(hotspot::HotspotTab::new(config)),
     ]
 }

@@ -1,0 +1,209 @@
+//! `konter hotspot ...` as a shop's scripts use it, against the simulator: JSON lines, exit
+//! codes, clear errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use konter::routeros::sim::{SimConfig, SimServer};
+
+fn konter(data: &Path, addr: &str, password: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_konter"))
+        .args(args)
+        .env("KONTER_DATA_DIR", data)
+        .env("KONTER_CONFIG", data.join("none.toml"))
+        .env("KONTER_ROUTER_ADDR", addr)
+        .env("KONTER_ROUTER_USER", "admin")
+        .env("KONTER_ROUTER_PASSWORD", password)
+        .env_remove("KONTER_OTOMAX_URL")
+        .output()
+        .unwrap()
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("none.toml"), "").unwrap();
+    dir
+}
+
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+async fn sim(users: usize) -> SimServer {
+    SimServer::start(
+        "127.0.0.1:0",
+        SimConfig {
+            users,
+            seed: 3,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_json_lists_every_user_with_a_status() {
+    let s = sim(1500).await;
+    let dir = setup();
+    let addr = s.addr().to_string();
+    let d = dir.path().to_path_buf();
+    let o = tokio::task::spawn_blocking(move || {
+        konter(&d, &addr, "konter", &["--json", "hotspot", "users"])
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 1501);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["total"], 1500);
+    assert!(summary["warning"].is_null());
+    let statuses = [
+        "READY",
+        "ONLINE",
+        "TERPAKAI",
+        "RUSAK",
+        "RETUR",
+        "INVALID",
+        "PENGELOLA",
+    ];
+    for u in &lines[..1500] {
+        assert!(statuses.contains(&u["status"].as_str().unwrap()), "{u}");
+        assert!(u["name"].is_string());
+    }
+    // filters
+    let (addr, d) = (s.addr().to_string(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || {
+        konter(
+            &d,
+            &addr,
+            "konter",
+            &[
+                "--json",
+                "hotspot",
+                "users",
+                "--status",
+                "rusak",
+                "--blok",
+                "a",
+                "--no-sync",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let lines = json_lines(&o);
+    assert!(lines.len() > 1);
+    for u in &lines[..lines.len() - 1] {
+        assert_eq!(u["status"], "RUSAK");
+        assert_eq!(u["blok"], "BLOK-A");
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_json_with_a_pdf_sheet() {
+    let s = sim(10).await;
+    let dir = setup();
+    let pdf = dir.path().join("v.pdf");
+    let (addr, d, p) = (
+        s.addr().to_string(),
+        dir.path().to_path_buf(),
+        pdf.to_str().unwrap().to_string(),
+    );
+    let o = tokio::task::spawn_blocking(move || {
+        konter(
+            &d,
+            &addr,
+            "konter",
+            &[
+                "--json",
+                "hotspot",
+                "generate",
+                "--profile",
+                "30Menit",
+                "--blok",
+                "C",
+                "--count",
+                "12",
+                "--print",
+                &p,
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = json_lines(&o);
+    let last = lines.last().unwrap();
+    assert_eq!(last["batch"]["created"], 12);
+    assert_eq!(last["print"]["printed"], 12);
+    let vouchers: Vec<_> = lines.iter().filter(|l| l["state"] == "created").collect();
+    assert_eq!(vouchers.len(), 12);
+    for v in &vouchers {
+        assert_eq!(v["name"], v["password"]);
+        assert!(v["comment"].as_str().unwrap().ends_with("-Blok-C30"));
+        let name = v["name"].as_str().unwrap().to_string();
+        assert!(
+            s.with_world(|w, _| w.user(&name).is_some()),
+            "{name} is on the router"
+        );
+    }
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_and_unreachable_router_are_clear() {
+    let s = sim(5).await;
+    let dir = setup();
+    let (addr, d) = (s.addr().to_string(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || {
+        konter(&d, &addr, "salah", &["--json", "hotspot", "sync"])
+    })
+    .await
+    .unwrap();
+    assert!(!o.status.success());
+    let lines = json_lines(&o);
+    let err = lines.last().unwrap()["error"].as_str().unwrap().to_string();
+    assert!(err.contains("refused the login"), "{err}");
+    s.stop().await;
+
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = l.local_addr().unwrap().to_string();
+    drop(l);
+    let d = dir.path().to_path_buf();
+    let o = tokio::task::spawn_blocking(move || {
+        konter(
+            &d,
+            &closed,
+            "konter",
+            &[
+                "hotspot",
+                "generate",
+                "--profile",
+                "10Menit",
+                "--blok",
+                "A",
+                "--count",
+                "3",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unreachable"), "{err}");
+    // nothing was planned: no batch without a router
+    let store = konter::store::Store::open(&dir.path().join("konter.db")).unwrap();
+    let n: i64 = store
+        .conn()
+        .query_row("SELECT count(*) FROM hotspot_batches", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 0);
+}
