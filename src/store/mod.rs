@@ -93,8 +93,7 @@ impl Store {
         conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA synchronous = NORMAL;
-             PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -32768;",
+             PRAGMA temp_store = MEMORY;",
         )?;
         migrations::run(&mut conn)
             .map_err(|e| StoreError::Open(path.clone(), format!("migration failed: {e}")))?;
