@@ -406,7 +406,10 @@ fn emit_batch(
 ) -> Result<(), serde_json::Error> {
     let print_json = printed.map(|p| match p {
         Ok(n) => json!({ "printed": n }),
-        Err(e) => json!({ "print_error": e.to_string() }),
+        Err(e) => json!({
+            "print_error": e.to_string(),
+            "reprint": format!("konter hotspot print --batch {}", r.batch),
+        }),
     });
     if ctx.json {
         for v in &b.vouchers {
