@@ -108,16 +108,15 @@ impl Screen for HotspotTab {
                     ),
                     hb(Key::ch('/'), ("cari", "search"), KeyCode::Char('/')),
                     hb(Key::ch('s'), ("status", "status"), KeyCode::Char('s')).help(
-                        "ganti filter status: semua, READY, ONLINE, TERPAKAI, RUSAK, RETUR, INVALID, PENGELOLA",
-                        "cycle the status filter: all, READY, ONLINE, TERPAKAI, RUSAK, RETUR, INVALID, PENGELOLA",
+                        "ganti filter status: semua, READY, ONLINE, TERPAKAI, RUSAK, RETUR, INVALID, PENGELOLA (di layar sempit judul menyingkat: RDY ONL TPK RSK RTR INV PGL)",
+                        "cycle the status filter: all, READY, ONLINE, TERPAKAI, RUSAK, RETUR, INVALID, PENGELOLA (narrow screens abbreviate them in the title: RDY ONL TPK RSK RTR INV PGL)",
                     ),
                     hb(Key::ch('b'), ("blok", "blok"), KeyCode::Char('b')),
                     hb(Key::ch('o'), ("profil", "profile"), KeyCode::Char('o'))
                         .help(
                             "ganti filter profil (10Menit, 30Menit, ...)",
                             "cycle the profile filter (10Menit, 30Menit, ...)",
-                        )
-                        .quiet(),
+                        ),
                     hb(Key::ch('g'), ("buat", "generate"), KeyCode::Char('g')).help(
                         "buat voucher di router: profil, blok, jumlah",
                         "create vouchers on the router: profile, blok, count",
