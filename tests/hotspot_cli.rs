@@ -320,3 +320,45 @@ async fn printer_cut_off_mid_print_keeps_the_vouchers_and_says_how_far() {
     }
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_names_a_user_it_had_to_skip_and_keeps_the_rest() {
+    let s = sim(20).await;
+    let big = vec![b'x'; 20 * 1024 * 1024];
+    s.with_world(|w, _| {
+        w.insert_user(&[
+            ("name", b"huge"),
+            ("password", b"x"),
+            ("profile", b"10Menit"),
+            ("comment", &big),
+        ]);
+    });
+    let dir = setup();
+    let (addr, d) = (s.addr().to_string(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || {
+        konter(&d, &addr, "konter", &["--json", "hotspot", "sync"])
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = json_lines(&o);
+    let done = lines
+        .iter()
+        .find(|l| l["event"] == "finished")
+        .expect("a finished event");
+    assert_eq!(done["users"], 20);
+    assert_eq!(done["skipped"][0]["name"], "huge");
+    assert_eq!(done["skipped"][0]["properties"][0], "comment");
+    // the text form warns on stderr, naming the user
+    let (addr, d) = (s.addr().to_string(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || konter(&d, &addr, "konter", &["hotspot", "sync"]))
+        .await
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("\"huge\"") && err.contains("dilewati"),
+        "{err}"
+    );
+    s.stop().await;
+}
