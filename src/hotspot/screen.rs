@@ -378,9 +378,22 @@ impl HotspotScreen {
                     }
                     KeyCode::Char('R') => return Some(ScreenRequest::Sync),
                     KeyCode::Char('p') => {
-                        return self
-                            .selected_user()
-                            .map(|u| ScreenRequest::Print(u.name.clone()))
+                        let l = self.lang;
+                        let u = self.selected_user()?;
+                        // A used, broken or returned voucher must not go out again as new.
+                        if matches!(u.status, Status::Ready | Status::Pengelola) {
+                            return Some(ScreenRequest::Print(u.name.clone()));
+                        }
+                        self.notice = Some(format!(
+                            "{} {} {} {}",
+                            u.name,
+                            l.t("berstatus", "is"),
+                            u.status.as_str(),
+                            l.t(
+                                "— hanya voucher READY yang dicetak",
+                                "— only READY vouchers are printed"
+                            )
+                        ));
                     }
                     KeyCode::Char('P') => return Some(ScreenRequest::PrintBatch),
                     _ => {}

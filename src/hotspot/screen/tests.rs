@@ -324,3 +324,23 @@ fn long_comments_are_marked_as_cut() {
     assert_eq!(ellipsize("abcdefg", 6), "abcde…");
     assert_eq!(ellipsize("", 0), "");
 }
+
+#[test]
+fn only_ready_vouchers_are_printed_from_the_table() {
+    let mut s = screen();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..s.visible_count() {
+        let u = s.selected_user().unwrap().clone();
+        let r = s.handle_key(key(KeyCode::Char('p')));
+        if u.status == Status::Ready {
+            assert_eq!(r, Some(ScreenRequest::Print(u.name.clone())));
+        } else {
+            assert_eq!(r, None, "{:?} must not print", u.status);
+            let n = s.notice.clone().unwrap();
+            assert!(n.contains(&u.name) && n.contains(u.status.as_str()), "{n}");
+        }
+        seen.insert(u.status);
+        s.handle_key(key(KeyCode::Down));
+    }
+    assert!(seen.contains(&Status::Ready) && seen.contains(&Status::Online));
+}

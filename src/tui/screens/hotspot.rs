@@ -122,8 +122,8 @@ impl Screen for HotspotTab {
                         "create vouchers on the router: profile, blok, count",
                     ),
                     hb(Key::ch('p'), ("cetak", "print"), KeyCode::Char('p')).help(
-                        "cetak voucher ini ke [hotspot] printer",
-                        "print this voucher to [hotspot] printer",
+                        "cetak voucher ini ke [hotspot] printer (hanya READY)",
+                        "print this voucher to [hotspot] printer (READY only)",
                     ),
                     hb(Key::ch('P'), ("cetak batch", "print batch"), KeyCode::Char('P'))
                         .help(
@@ -363,8 +363,12 @@ mod tests {
         let bytes = std::fs::read(&out).unwrap();
         let cut = [0x1D, b'V', 66, 0];
         assert_eq!(bytes.windows(4).filter(|w| *w == cut).count(), 7);
-        // and one voucher: the selected row
-        h.keys("<Home>p");
+        // a used voucher is not printed again ...
+        h.keys("sss<Home>p");
+        let s = until(&mut h, |s| s.contains("hanya voucher READY")).await;
+        assert!(s.contains("status=TERPAKAI"), "{s}");
+        // ... one READY voucher is: the selected row
+        h.keys("xs<Home>p");
         let s = until(&mut h, |s| s.contains("dicetak: 1 voucher")).await;
         assert!(s.contains("printer.bin"), "{s}");
         sim.stop().await;
