@@ -704,10 +704,14 @@ impl HotspotScreen {
         for (i, e) in d.events.iter().enumerate().rev().take(8) {
             // no logout yet: online if it is the session now, else unknown (a login known only
             // from its sales record)
-            let open = if i == newest && u.status == Status::Online {
-                l.t("online", "online")
+            let online = i == newest && u.status == Status::Online;
+            let open = if online { l.t("online", "online") } else { "-" };
+            // a login known only from its sales record has no time or bytes of its own
+            let known = online || e.logout_time.is_some() || e.uptime_s > 0 || e.bytes > 0;
+            let (up, bytes) = if known {
+                (format_clock(e.uptime_s), format_bytes(e.bytes))
             } else {
-                "-"
+                ("-".to_string(), "-".to_string())
             };
             lines.push(Line::from(format!(
                 "  {} {}  →  {}  {}  {}  {}",
@@ -717,8 +721,8 @@ impl HotspotScreen {
                     .as_deref()
                     .map(|t| t.get(11..).unwrap_or(t))
                     .unwrap_or(open),
-                format_clock(e.uptime_s),
-                format_bytes(e.bytes),
+                up,
+                bytes,
                 e.ip
             )));
         }

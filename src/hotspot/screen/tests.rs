@@ -344,3 +344,30 @@ fn only_ready_vouchers_are_printed_from_the_table() {
     }
     assert!(seen.contains(&Status::Ready) && seen.contains(&Status::Online));
 }
+
+#[test]
+fn a_login_known_only_from_its_sale_shows_no_made_up_time() {
+    let mut s = screen();
+    let u = sample().remove(3); // TERPAKAI
+    s.set_detail(UserDetail {
+        user: u,
+        first_login_at: Some("2026-11-21T09:00:00".into()),
+        last_login_at: Some("2026-11-21T09:00:00".into()),
+        last_logout_at: None,
+        last_status: None,
+        events: vec![LoginEventRow {
+            date_key: "2026-11-21".into(),
+            seq: 1,
+            login_time: "09:00:00".into(),
+            logout_time: None,
+            ip: "10.5.50.7".into(),
+            mac: "BB".into(),
+            uptime_s: 0,
+            bytes: 0,
+        }],
+        sales: vec![],
+    });
+    let out = draw(&mut s, 80, 24);
+    assert!(out.contains("09:00:00  →  -  -  -  10.5.50.7"), "{out}");
+    assert!(!out.contains("00:00:00  0 B"), "{out}");
+}
