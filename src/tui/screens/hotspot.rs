@@ -375,6 +375,36 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn f4_names_a_user_the_sync_had_to_skip() {
+        let sim = SimServer::start(
+            "127.0.0.1:0",
+            SimConfig {
+                users: 10,
+                seed: 5,
+                now: Some(test_now()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let big = vec![b'x'; 20 * 1024 * 1024];
+        sim.with_world(|w, _| {
+            w.insert_user(&[
+                ("name", b"huge"),
+                ("password", b"x"),
+                ("profile", b"10Menit"),
+                ("comment", &big),
+            ]);
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = harness_with(&sim, dir.path(), 120, 40, "").await;
+        // the ten others are listed, and the skipped one is named with what to do
+        let s = until(&mut h, |s| s.contains("/ 10") && s.contains("dilewati")).await;
+        assert!(s.contains("\"huge\""), "{s}");
+        sim.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn unreachable_router_shows_in_the_status_bar() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap().to_string();
