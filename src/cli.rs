@@ -238,6 +238,10 @@ fn demo(mut ctx: Ctx) -> CmdResult {
     )
     .map_err(UserError)?;
     sim.configure(&mut ctx.config.router);
+    // With no printer configured, F4's print keys write a PDF sheet into the demo dir.
+    if ctx.config.hotspot.printer.trim().is_empty() {
+        ctx.config.hotspot.printer = dir.path().join("voucher.pdf").display().to_string();
+    }
     // `dir` and `sim` live until the TUI closes; the demo data goes with them.
     let code = crate::tui::start(ctx.config.clone(), ctx.today)?;
     drop(sim);

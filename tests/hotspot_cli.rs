@@ -207,3 +207,158 @@ async fn wrong_password_and_unreachable_router_are_clear() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printer_cut_off_mid_print_keeps_the_vouchers_and_says_how_far() {
+    use std::io::Read;
+    let s = sim(10).await;
+    let dir = setup();
+    // A printer that takes 700 bytes (a few tickets) and then goes away with data unread.
+    let bad = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bad_addr = bad.local_addr().unwrap().to_string();
+    let bad_printer = std::thread::spawn(move || {
+        let (mut c, _) = bad.accept().unwrap();
+        let mut got = vec![0u8; 700];
+        c.read_exact(&mut got).unwrap();
+        let mut more = [0u8; 1];
+        // more is waiting: closing now resets the connection
+        c.peek(&mut more).unwrap();
+        drop(c);
+        got
+    });
+    let (addr, d, dest) = (
+        s.addr().to_string(),
+        dir.path().to_path_buf(),
+        format!("tcp:{bad_addr}"),
+    );
+    let o = tokio::task::spawn_blocking(move || {
+        konter(
+            &d,
+            &addr,
+            "konter",
+            &[
+                "--json",
+                "hotspot",
+                "generate",
+                "--profile",
+                "10Menit",
+                "--blok",
+                "D",
+                "--count",
+                "30",
+                "--print",
+                &dest,
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let got = bad_printer.join().unwrap();
+    assert_eq!(got.len(), 700);
+    let lines = json_lines(&o);
+    let last = lines.last().unwrap();
+    assert_eq!(last["batch"]["created"], 30);
+    let err = last["print"]["print_error"].as_str().unwrap();
+    assert!(err.contains(&format!("tcp:{bad_addr}")), "{err}");
+    assert!(err.contains("cut the print off"), "{err}");
+    assert!(err.contains("30 tickets"), "{err}");
+    assert!(err.contains("stay recorded"), "{err}");
+    let batch = last["batch"]["batch"].as_i64().unwrap();
+    assert_eq!(
+        last["print"]["reprint"],
+        format!("konter hotspot print --batch {batch}")
+    );
+    // Nothing lost: the 30 vouchers are recorded and on the router ...
+    let names: Vec<String> = lines
+        .iter()
+        .filter(|l| l["state"] == "created")
+        .map(|l| l["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 30);
+    for n in &names {
+        assert!(
+            s.with_world(|w, _| w.user(n).is_some()),
+            "{n} is on the router"
+        );
+    }
+    // ... and print whole once the printer is back.
+    let good = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let good_addr = good.local_addr().unwrap().to_string();
+    let good_printer = std::thread::spawn(move || {
+        let (mut c, _) = good.accept().unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).unwrap();
+        got
+    });
+    let (d, dest, b) = (
+        dir.path().to_path_buf(),
+        format!("tcp:{good_addr}"),
+        batch.to_string(),
+    );
+    let addr = s.addr().to_string();
+    let o = tokio::task::spawn_blocking(move || {
+        konter(
+            &d,
+            &addr,
+            "konter",
+            &["--json", "hotspot", "print", "--batch", &b, "--to", &dest],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(json_lines(&o).last().unwrap()["printed"], 30);
+    let printed = String::from_utf8_lossy(&good_printer.join().unwrap()).into_owned();
+    for n in &names {
+        assert!(printed.contains(n.as_str()), "{n} printed");
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_names_a_user_it_had_to_skip_and_keeps_the_rest() {
+    let s = sim(20).await;
+    let big = vec![b'x'; 20 * 1024 * 1024];
+    s.with_world(|w, _| {
+        w.insert_user(&[
+            ("name", b"huge"),
+            ("password", b"x"),
+            ("profile", b"10Menit"),
+            ("comment", &big),
+        ]);
+    });
+    let dir = setup();
+    let (addr, d) = (s.addr().to_string(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || {
+        konter(&d, &addr, "konter", &["--json", "hotspot", "sync"])
+    })
+    .await
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = json_lines(&o);
+    let done = lines
+        .iter()
+        .find(|l| l["event"] == "finished")
+        .expect("a finished event");
+    assert_eq!(done["users"], 20);
+    assert_eq!(done["skipped"][0]["name"], "huge");
+    assert_eq!(done["skipped"][0]["properties"][0], "comment");
+    // the text form warns on stderr, naming the user
+    let (addr, d) = (s.addr().to_string(), dir.path().to_path_buf());
+    let o = tokio::task::spawn_blocking(move || konter(&d, &addr, "konter", &["hotspot", "sync"]))
+        .await
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("\"huge\"") && err.contains("dilewati"),
+        "{err}"
+    );
+    s.stop().await;
+}

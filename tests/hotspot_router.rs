@@ -261,36 +261,77 @@ async fn odd_bytes_in_names_and_comments_survive_the_sync() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_20_mb_reply_gets_a_clear_outcome() {
+async fn a_20_mb_comment_skips_that_user_and_syncs_the_rest() {
     let s = sim(5).await;
-    let big = vec![b'x'; 20 * 1024 * 1024];
-    s.with_world(|w, _| {
+    let huge_id = s.with_world(|w, _| {
         w.insert_user(&[
             ("name", b"huge"),
             ("password", b"x"),
             ("profile", b"10Menit"),
-            ("comment", &big),
-        ]);
+            ("comment", b"vc-111-11.21.26-Blok-A10"),
+        ])
     });
     let dir = tempfile::tempdir().unwrap();
     let db = db(&dir);
     let c = Client::connect(&s.client_options()).await.unwrap();
-    match sync::sync_once(&c, &db, &rules(), "sim", local_now(), None).await {
-        // either the oversized user is refused with a message naming the limit...
-        Err(e) => {
-            assert!(e.to_string().contains("limit"), "{e}")
-        }
-        // ...or the others are synced and the oversized one is not stored half-read
-        Ok(r) => {
-            assert!(r.users >= 5);
-            let store = Store::open(&db).unwrap();
-            assert!(store
-                .hotspot_users(&UserFilter::default())
-                .unwrap()
-                .iter()
-                .all(|u| u.comment.len() < 20 * 1024 * 1024));
-        }
-    }
+    // First sync: all six are read, "huge" still has a normal comment.
+    let r = sync::sync_once(&c, &db, &rules(), "sim", local_now(), None)
+        .await
+        .unwrap();
+    assert_eq!(r.users, 6);
+    assert!(r.skipped.is_empty());
+    // Someone pastes 20 MB into its comment: over the client's 16 MiB reply limit.
+    let big = vec![b'x'; 20 * 1024 * 1024];
+    s.with_world(|w, _| {
+        let u = w
+            .users
+            .items
+            .iter_mut()
+            .find(|u| u.text("name") == "huge")
+            .unwrap();
+        u.set("comment", big.clone());
+        // and another user changes, to see the rest of the sync goes on
+        let other = w
+            .users
+            .items
+            .iter_mut()
+            .find(|u| u.text("name") != "huge")
+            .unwrap();
+        other.set("comment", b"vc-222-11.21.26-Blok-B10".to_vec());
+    });
+    let r = sync::sync_once(&c, &db, &rules(), "sim", local_now(), None)
+        .await
+        .expect("the sync goes on without the oversized user");
+    assert_eq!(r.users, 5, "the five others are read");
+    assert_eq!(r.snapshot.changed, 1, "the changed one is written");
+    assert_eq!(
+        r.snapshot.removed, 0,
+        "the skipped user is not taken as removed"
+    );
+    assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
+    let sk = &r.skipped[0];
+    assert_eq!(sk.name.as_deref(), Some("huge"));
+    assert_eq!(sk.id, format!("*{huge_id:X}"));
+    assert_eq!(sk.properties, vec!["comment".to_string()]);
+    assert!(sk.bytes >= 20 * 1024 * 1024);
+    let warnings = r.warnings(konter::i18n::Lang::En);
+    assert_eq!(warnings.len(), 1);
+    let w = &warnings[0];
+    assert!(w.contains("\"huge\"") && w.contains(&sk.id), "{w}");
+    assert!(w.contains("comment") && w.contains("limit"), "{w}");
+    let id_warn = &r.warnings(konter::i18n::Lang::Id)[0];
+    assert!(id_warn.contains("dilewati"), "{id_warn}");
+    // Stored: the five others as the router has them, "huge" as it was before.
+    let store = Store::open(&db).unwrap();
+    let users = store.hotspot_users(&UserFilter::default()).unwrap();
+    assert_eq!(users.len(), 6);
+    let huge = users.iter().find(|u| u.name == "huge").unwrap();
+    assert_eq!(huge.comment, "vc-111-11.21.26-Blok-A10");
+    assert!(users
+        .iter()
+        .any(|u| u.comment == "vc-222-11.21.26-Blok-B10"));
+    // The connection stayed in step: the next command on it works.
+    assert_eq!(c.identity().await.unwrap(), "konter-sim");
     s.stop().await;
 }
 

@@ -112,17 +112,18 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
                 None => None,
             };
             let mut warning = None;
+            let mut skipped = Vec::new();
             if !no_sync {
                 let outcome = match connect(ctx).await {
                     Ok(c) => sync::sync_once(&c, &db, &rules_cfg, &label, local_now(), None)
                         .await
-                        .map(|_| ())
                         .map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
-                if let Err(e) = outcome {
+                match outcome {
+                    Ok(r) => skipped = r.skipped,
                     // The list still shows what the last sync saved, marked as stale.
-                    warning = Some(e);
+                    Err(e) => warning = Some(e),
                 }
             }
             let store = ctx.open_store()?;
@@ -147,8 +148,12 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
                     "counts": counts,
                     "last_sync_ok_at": state.as_ref().and_then(|s| s.last_ok_at.clone()),
                     "warning": warning,
+                    "skipped": skipped,
                 }));
             } else {
+                for sk in &skipped {
+                    eprintln!("konter: {}", sk.text(ctx.lang()));
+                }
                 if let Some(w) = &warning {
                     eprintln!(
                         "konter: {w}\nkonter: {}",
@@ -209,6 +214,9 @@ async fn run_async(ctx: &Ctx, cmd: HotspotCommand) -> CmdResult {
                     r.sales.inserted,
                     r.total_ms
                 );
+                for w in r.warnings(ctx.lang()) {
+                    eprintln!("konter: {w}");
+                }
             }
             Ok(0)
         }
@@ -398,7 +406,10 @@ fn emit_batch(
 ) -> Result<(), serde_json::Error> {
     let print_json = printed.map(|p| match p {
         Ok(n) => json!({ "printed": n }),
-        Err(e) => json!({ "print_error": e.to_string() }),
+        Err(e) => json!({
+            "print_error": e.to_string(),
+            "reprint": format!("konter hotspot print --batch {}", r.batch),
+        }),
     });
     if ctx.json {
         for v in &b.vouchers {

@@ -419,6 +419,16 @@ impl F4 {
                         self.screen.notice = None;
                         self.sync_error_shown = false;
                     }
+                    if let Some(first) = r.skipped.first() {
+                        // Everything else was synced; say which user could not be read.
+                        let more = r.skipped.len() - 1;
+                        let mut text = first.text(l);
+                        if more > 0 {
+                            text.push_str(&format!(" (+{more} {})", l.t("lagi", "more")));
+                        }
+                        self.screen.notice = Some(text);
+                        self.sync_error_shown = true;
+                    }
                     if r.snapshot.added + r.snapshot.changed + r.snapshot.removed > 0
                         || r.snapshot.logins + r.snapshot.logouts > 0
                         || self.screen.visible_count() == 0

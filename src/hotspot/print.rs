@@ -137,12 +137,52 @@ impl fmt::Display for PrintDest {
 pub enum PrintError {
     Dest(String),
     Io(String),
+    /// A network printer dropped the connection (or stopped taking data) mid-print.
+    Cut {
+        dest: String,
+        reason: String,
+        /// Bytes the printer's connection accepted; the printer itself may have taken fewer.
+        sent_bytes: usize,
+        total_bytes: usize,
+        /// Tickets whose bytes went out whole.
+        tickets_sent: usize,
+        tickets: usize,
+    },
 }
 
 impl fmt::Display for PrintError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PrintError::Dest(m) | PrintError::Io(m) => f.write_str(m),
+            PrintError::Cut {
+                dest,
+                reason,
+                sent_bytes,
+                total_bytes,
+                tickets_sent,
+                tickets,
+            } => {
+                if sent_bytes < total_bytes {
+                    write!(
+                        f,
+                        "printer {dest} cut the print off ({reason}) after {sent_bytes} of \
+                         {total_bytes} bytes: at most {tickets_sent} of {tickets} tickets were \
+                         printed whole"
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "printer {dest} cut the print off ({reason}) after all {total_bytes} \
+                         bytes were sent but before it took them: fewer than {tickets} tickets \
+                         were printed"
+                    )?;
+                }
+                write!(
+                    f,
+                    "; the vouchers stay recorded in konter: check the paper and the printer, \
+                     then print the batch again"
+                )
+            }
         }
     }
 }
@@ -214,8 +254,21 @@ pub fn escpos(
     login_url: &str,
     lang: Lang,
 ) -> Vec<u8> {
+    escpos_with_ends(tickets, paper, shop, login_url, lang).0
+}
+
+/// [`escpos`], plus the byte offset where each ticket ends (to tell how far a cut-off print
+/// got).
+pub fn escpos_with_ends(
+    tickets: &[Ticket],
+    paper: Paper,
+    shop: &str,
+    login_url: &str,
+    lang: Lang,
+) -> (Vec<u8>, Vec<usize>) {
     let cols = paper.columns();
     let mut out = vec![ESC, b'@'];
+    let mut ends = Vec::with_capacity(tickets.len());
     for t in tickets {
         out.extend_from_slice(&[ESC, b'a', 1, ESC, b'E', 1]);
         line(&mut out, shop, cols);
@@ -282,20 +335,32 @@ pub fn escpos(
         line(&mut out, &"-".repeat(cols), cols);
         // feed and partial cut
         out.extend_from_slice(&[ESC, b'd', 3, GS, b'V', 66, 0]);
+        ends.push(out.len());
     }
-    out
+    (out, ends)
 }
 
 /// Sends bytes to a thermal printer (TCP, device or file). A PDF destination is refused here:
 /// use [`pdf_sheet`] for it.
 pub async fn send(dest: &PrintDest, bytes: &[u8], timeout: Duration) -> Result<(), PrintError> {
+    send_tickets(dest, bytes, &[], timeout).await
+}
+
+/// How long konter waits, after the last byte, for a network printer to close the connection
+/// (or to reset it, which means it did not take everything). A printer that keeps the
+/// connection open is taken to have the print.
+const TCP_LINGER: Duration = Duration::from_millis(1500);
+
+/// [`send`], where `ends` are the byte offsets where each ticket ends, so a cut-off network
+/// print says how far it got ([`PrintError::Cut`]).
+pub async fn send_tickets(
+    dest: &PrintDest,
+    bytes: &[u8],
+    ends: &[usize],
+    timeout: Duration,
+) -> Result<(), PrintError> {
     match dest {
         PrintDest::Tcp(addr) => {
-            let io = |e: std::io::Error| {
-                PrintError::Io(format!(
-                    "printer {addr} did not take the print: {e}; check that it is on and on the network, nothing was printed twice"
-                ))
-            };
             let mut s = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
                 .await
                 .map_err(|_| {
@@ -304,19 +369,23 @@ pub async fn send(dest: &PrintDest, bytes: &[u8], timeout: Duration) -> Result<(
                         timeout.as_secs()
                     ))
                 })?
-                .map_err(io)?;
-            tokio::time::timeout(timeout, async {
-                s.write_all(bytes).await?;
-                s.flush().await?;
-                s.shutdown().await
+                .map_err(|e| {
+                    PrintError::Io(format!(
+                        "printer {addr} did not take the print: {e}; check that it is on and on the network, nothing was printed"
+                    ))
+                })?;
+            let mut sent = 0usize;
+            let outcome = tokio::time::timeout(timeout, write_and_linger(&mut s, bytes, &mut sent))
+                .await
+                .unwrap_or_else(|_| Err("it stopped taking data".to_string()));
+            outcome.map_err(|reason| PrintError::Cut {
+                dest: format!("tcp:{addr}"),
+                reason,
+                sent_bytes: sent,
+                total_bytes: bytes.len(),
+                tickets_sent: ends.iter().filter(|e| **e <= sent).count(),
+                tickets: ends.len(),
             })
-            .await
-            .map_err(|_| {
-                PrintError::Io(format!(
-                    "printer {addr} stopped taking data; check paper and cover, then print again"
-                ))
-            })?
-            .map_err(io)
         }
         PrintDest::Path(p) => {
             let is_device = p.starts_with("/dev");
@@ -343,6 +412,40 @@ pub async fn send(dest: &PrintDest, bytes: &[u8], timeout: Duration) -> Result<(
             "{} is a PDF sheet, not a thermal printer",
             p.display()
         ))),
+    }
+}
+
+/// Writes everything (counting in `sent` what the connection accepted), closes the sending
+/// side and waits a moment for the printer to close or reset the connection.
+async fn write_and_linger(
+    s: &mut tokio::net::TcpStream,
+    bytes: &[u8],
+    sent: &mut usize,
+) -> Result<(), String> {
+    use tokio::io::AsyncReadExt;
+    while *sent < bytes.len() {
+        match s.write(&bytes[*sent..]).await {
+            Ok(0) => return Err("the connection was closed".into()),
+            Ok(n) => *sent += n,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    s.flush().await.map_err(|e| e.to_string())?;
+    s.shutdown().await.map_err(|e| e.to_string())?;
+    let mut buf = [0u8; 256];
+    let linger = tokio::time::sleep(TCP_LINGER);
+    tokio::pin!(linger);
+    loop {
+        tokio::select! {
+            r = s.read(&mut buf) => match r {
+                // closed in good order: it took everything
+                Ok(0) => return Ok(()),
+                // status bytes some printers send back
+                Ok(_) => continue,
+                Err(e) => return Err(e.to_string()),
+            },
+            _ = &mut linger => return Ok(()),
+        }
     }
 }
 
@@ -502,8 +605,8 @@ pub async fn print_tickets(
             })?;
         }
         _ => {
-            let bytes = escpos(tickets, paper, shop, login_url, lang);
-            send(dest, &bytes, Duration::from_secs(10)).await?;
+            let (bytes, ends) = escpos_with_ends(tickets, paper, shop, login_url, lang);
+            send_tickets(dest, &bytes, &ends, Duration::from_secs(10)).await?;
         }
     }
     Ok(tickets.len())
@@ -638,6 +741,68 @@ mod tests {
             got,
             escpos(&tickets, Paper::Mm80, "Shop", "http://w/login", Lang::Id)
         );
+    }
+
+    #[tokio::test]
+    async fn printer_dropping_mid_print_says_how_far_it_got() {
+        let tickets: Vec<Ticket> = (0..400).map(|i| t(&format!("u{i:05}"), "pw")).collect();
+        let (bytes, ends) =
+            escpos_with_ends(&tickets, Paper::Mm58, "Shop", "http://w/login", Lang::Id);
+        assert_eq!(ends.len(), 400);
+        assert_eq!(*ends.last().unwrap(), bytes.len());
+        assert_eq!(
+            bytes,
+            escpos(&tickets, Paper::Mm58, "Shop", "http://w/login", Lang::Id)
+        );
+        // The printer takes a bit over two tickets, then goes away with data unread.
+        let cut_at = ends[1] + 10;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut got = vec![0u8; cut_at];
+            s.read_exact(&mut got).await.unwrap();
+            // more is waiting: closing now resets the connection
+            s.readable().await.unwrap();
+            drop(s);
+            got
+        });
+        let dest = PrintDest::parse(&format!("tcp:{addr}")).unwrap();
+        let e = print_tickets(
+            &dest,
+            &tickets,
+            Paper::Mm58,
+            "Shop",
+            "http://w/login",
+            Lang::Id,
+        )
+        .await
+        .unwrap_err();
+        let got = server.await.unwrap();
+        assert_eq!(got, bytes[..cut_at]);
+        let PrintError::Cut {
+            sent_bytes,
+            total_bytes,
+            tickets_sent,
+            tickets: n,
+            ..
+        } = &e
+        else {
+            panic!("expected a cut-off print, got {e:?}")
+        };
+        assert_eq!(*total_bytes, bytes.len());
+        assert_eq!(*n, 400);
+        assert!(*sent_bytes >= cut_at && sent_bytes <= total_bytes, "{e:?}");
+        assert_eq!(
+            *tickets_sent,
+            ends.iter().filter(|x| **x <= *sent_bytes).count()
+        );
+        let msg = e.to_string();
+        assert!(msg.contains(&format!("tcp:{addr}")), "{msg}");
+        assert!(msg.contains("cut the print off"), "{msg}");
+        assert!(msg.contains(&total_bytes.to_string()), "{msg}");
+        assert!(msg.contains("400 tickets"), "{msg}");
+        assert!(msg.contains("stay recorded"), "{msg}");
     }
 
     #[tokio::test]

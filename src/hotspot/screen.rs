@@ -378,9 +378,22 @@ impl HotspotScreen {
                     }
                     KeyCode::Char('R') => return Some(ScreenRequest::Sync),
                     KeyCode::Char('p') => {
-                        return self
-                            .selected_user()
-                            .map(|u| ScreenRequest::Print(u.name.clone()))
+                        let l = self.lang;
+                        let u = self.selected_user()?;
+                        // A used, broken or returned voucher must not go out again as new.
+                        if matches!(u.status, Status::Ready | Status::Pengelola) {
+                            return Some(ScreenRequest::Print(u.name.clone()));
+                        }
+                        self.notice = Some(format!(
+                            "{} {} {} {}",
+                            u.name,
+                            l.t("berstatus", "is"),
+                            u.status.as_str(),
+                            l.t(
+                                "— hanya voucher READY yang dicetak",
+                                "— only READY vouchers are printed"
+                            )
+                        ));
                     }
                     KeyCode::Char('P') => return Some(ScreenRequest::PrintBatch),
                     _ => {}
@@ -437,50 +450,90 @@ impl HotspotScreen {
         }
     }
 
-    /// Draws the screen body (tab bar, hint line and status bar belong to the app shell).
-    pub fn render(&mut self, f: &mut Frame, area: Rect) {
+    /// The title (router, age of the last sync) and the status counts for a frame `width`
+    /// wide: the richest pair that fits, so every status count stays visible on 80 columns.
+    fn title_parts(&self, width: usize) -> (String, String) {
         let l = self.lang;
-        let counts: String = [
-            Status::Ready,
-            Status::Online,
-            Status::Terpakai,
-            Status::Rusak,
-            Status::Retur,
-        ]
-        .iter()
-        .map(|s| format!("{s} {}", self.counts.get(s).copied().unwrap_or(0)))
-        .collect::<Vec<_>>()
-        .join(" ");
-        // the counts win over the router label when the line is short
-        let room = (area.width as usize).saturating_sub(counts.chars().count() + 8);
-        let age = self
-            .synced_at
-            .map(|t| {
+        let secs = self.synced_at.map(|t| t.elapsed().as_secs());
+        let long_age = secs
+            .map(|s| {
                 format!(
-                    " ({} {} {})",
+                    " ({} {s} {})",
                     l.t("sinkron", "synced"),
-                    t.elapsed().as_secs(),
                     l.t("dtk lalu", "s ago")
                 )
             })
             .unwrap_or_default();
-        let mut title = format!(" Hotspot {}{age}", self.title);
-        if title.chars().count() > room {
-            title = title
-                .chars()
-                .take(room.saturating_sub(1))
-                .collect::<String>()
-                + "…";
+        let short_age = secs
+            .map(|s| format!(" · {s} {}", l.t("dtk", "s")))
+            .unwrap_or_default();
+        let titles = [
+            format!(" Hotspot {}{long_age} ", self.title),
+            format!(" Hotspot {}{short_age} ", self.title),
+            format!(" Hotspot{short_age} "),
+        ];
+        let shown: Vec<(Status, usize)> = Status::ALL
+            .iter()
+            .map(|s| (*s, self.counts.get(s).copied().unwrap_or(0)))
+            .filter(|(s, n)| *n > 0 || matches!(s, Status::Ready | Status::Online))
+            .collect();
+        let full = shown
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let short = shown
+            .iter()
+            .map(|(s, n)| format!("{} {n}", Self::status_abbr(*s)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (full, short) = (format!(" {full} "), format!(" {short} "));
+        // two corners, and at least one line of border between the two titles
+        let room = width.saturating_sub(3);
+        let len = |a: &str, b: &str| a.chars().count() + b.chars().count();
+        for counts in [&full, &short] {
+            for t in &titles {
+                if len(t, counts) <= room {
+                    return (t.clone(), counts.clone());
+                }
+            }
         }
+        let keep = room.saturating_sub(short.chars().count());
+        let mut t: String = titles[2].chars().take(keep.saturating_sub(1)).collect();
+        if keep > 0 {
+            t.push('…');
+        }
+        (t, short)
+    }
+
+    /// Short status names for narrow terminals (explained in the help overlay).
+    fn status_abbr(s: Status) -> &'static str {
+        match s {
+            Status::Ready => "RDY",
+            Status::Online => "ONL",
+            Status::Terpakai => "TPK",
+            Status::Rusak => "RSK",
+            Status::Retur => "RTR",
+            Status::Invalid => "INV",
+            Status::Pengelola => "PGL",
+        }
+    }
+
+    /// Draws the screen body (tab bar, hint line and status bar belong to the app shell).
+    pub fn render(&mut self, f: &mut Frame, area: Rect) {
+        let l = self.lang;
+        let (title, counts) = self.title_parts(area.width as usize);
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(Line::from(format!("{title} ")))
-            .title(Line::from(format!(" {counts} ")).right_aligned());
+            .title(Line::from(title))
+            .title(Line::from(counts).right_aligned());
         let inner = block.inner(area);
         f.render_widget(block, area);
         let [table_area, foot] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
         let wide = table_area.width >= 98;
+        // what the fixed columns and their gaps leave for the comment
+        let comment_w = (table_area.width as usize).saturating_sub(63 + 7);
         let body_rows = table_area.height.saturating_sub(1) as usize;
         if self.selected < self.offset {
             self.offset = self.selected;
@@ -508,7 +561,7 @@ impl HotspotScreen {
                     Cell::from(format!("{}x", u.login_count)),
                 ];
                 if wide {
-                    cells.push(Cell::from(u.comment.clone()));
+                    cells.push(Cell::from(ellipsize(&u.comment, comment_w)));
                 }
                 let row = Row::new(cells);
                 if sel {
@@ -630,9 +683,15 @@ impl HotspotScreen {
         lines.push(Line::from(format!(
             "{} {}   {} {}",
             l.t("Login pertama", "First login"),
-            d.first_login_at.as_deref().unwrap_or("-"),
+            d.first_login_at
+                .as_deref()
+                .map(|t| t.replacen('T', " ", 1))
+                .unwrap_or_else(|| "-".into()),
             l.t("terakhir", "last"),
-            d.last_login_at.as_deref().unwrap_or("-")
+            d.last_login_at
+                .as_deref()
+                .map(|t| t.replacen('T', " ", 1))
+                .unwrap_or_else(|| "-".into())
         )));
         lines.push(Line::from(Span::styled(
             l.t("Riwayat login", "Login history"),
@@ -645,10 +704,14 @@ impl HotspotScreen {
         for (i, e) in d.events.iter().enumerate().rev().take(8) {
             // no logout yet: online if it is the session now, else unknown (a login known only
             // from its sales record)
-            let open = if i == newest && u.status == Status::Online {
-                l.t("online", "online")
+            let online = i == newest && u.status == Status::Online;
+            let open = if online { l.t("online", "online") } else { "-" };
+            // a login known only from its sales record has no time or bytes of its own
+            let known = online || e.logout_time.is_some() || e.uptime_s > 0 || e.bytes > 0;
+            let (up, bytes) = if known {
+                (format_clock(e.uptime_s), format_bytes(e.bytes))
             } else {
-                "-"
+                ("-".to_string(), "-".to_string())
             };
             lines.push(Line::from(format!(
                 "  {} {}  →  {}  {}  {}  {}",
@@ -658,8 +721,8 @@ impl HotspotScreen {
                     .as_deref()
                     .map(|t| t.get(11..).unwrap_or(t))
                     .unwrap_or(open),
-                format_clock(e.uptime_s),
-                format_bytes(e.bytes),
+                up,
+                bytes,
                 e.ip
             )));
         }
@@ -766,3 +829,13 @@ pub fn render_with_hints(s: &mut HotspotScreen, f: &mut Frame) {
 
 #[cfg(test)]
 mod tests;
+
+/// `s` cut to `width` characters, with `…` when something was cut off.
+fn ellipsize(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

@@ -10,7 +10,9 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::routeros::{Client, RosError, Router, UserFilter as RosUserFilter, UserProps};
+use crate::routeros::{
+    Client, RosError, Router, SkippedUser, UserFilter as RosUserFilter, UserProps,
+};
 use crate::store::hotspot::{HotspotRules, RouterActive, RouterUser, SalesStats, SnapshotStats};
 use crate::store::{Store, StoreError};
 
@@ -45,6 +47,16 @@ pub struct SyncReport {
     pub read_ms: u64,
     pub write_ms: u64,
     pub total_ms: u64,
+    /// Users the router listed that could not be read (an oversized property); everything
+    /// else was synced, and their stored rows were left as they were.
+    pub skipped: Vec<SkippedUser>,
+}
+
+impl SyncReport {
+    /// One warning line per skipped user, in the cashier's language.
+    pub fn warnings(&self, lang: crate::i18n::Lang) -> Vec<String> {
+        self.skipped.iter().map(|s| s.text(lang)).collect()
+    }
 }
 
 #[derive(Debug)]
@@ -103,6 +115,8 @@ pub struct RouterSnapshot {
     pub users: Vec<RouterUser>,
     pub active: Vec<RouterActive>,
     pub scripts: Vec<(String, String)>,
+    /// Users listed but not read (a property over the size limit).
+    pub skipped: Vec<SkippedUser>,
 }
 
 /// Reads users, active sessions and sales records at once over one connection.
@@ -113,23 +127,25 @@ pub async fn read_router(
 ) -> Result<RouterSnapshot, RosError> {
     let users_fut = async {
         let mut users = Vec::new();
-        client
-            .each_hotspot_user(&RosUserFilter::All, props, |u| {
+        let (_, skipped) = client
+            .each_hotspot_user_skipping(&RosUserFilter::All, props, |u| {
                 users.push(to_user(u));
                 if users.len() % 2000 == 0 {
                     send(tx, SyncEvent::Users { read: users.len() });
                 }
             })
             .await?;
-        Ok::<_, RosError>(users)
+        Ok::<_, RosError>((users, skipped))
     };
     let (users, active, scripts) = tokio::join!(
         users_fut,
         client.active_sessions(),
         client.scripts(Some("mikhmon"))
     );
+    let (users, skipped) = users?;
     Ok(RouterSnapshot {
-        users: users?,
+        users,
+        skipped,
         active: active?
             .into_iter()
             .map(|a| RouterActive {
@@ -154,9 +170,23 @@ pub async fn sync_once(
     now: NaiveDateTime,
     tx: Option<&mpsc::UnboundedSender<SyncEvent>>,
 ) -> Result<SyncReport, SyncError> {
+    sync_with(client, db, rules, router, now, tx, UserProps::Sync).await
+}
+
+/// [`sync_once`] reading users with the given properties. `UserProps::All` is the naive way
+/// (every property of every user, as Mikhmon prints them); the benchmark compares the two.
+pub async fn sync_with(
+    client: &Client,
+    db: &Path,
+    rules: &HotspotRules,
+    router: &str,
+    now: NaiveDateTime,
+    tx: Option<&mpsc::UnboundedSender<SyncEvent>>,
+    props: UserProps,
+) -> Result<SyncReport, SyncError> {
     let t0 = Instant::now();
     send(tx, SyncEvent::Started);
-    let snap = match read_router(client, UserProps::Sync, tx).await {
+    let snap = match read_router(client, props, tx).await {
         Ok(s) => s,
         Err(e) => {
             let msg = e.to_string();
@@ -190,8 +220,9 @@ pub async fn sync_once(
             .await
             .map_err(|e| SyncError::Join(e.to_string()))?;
     match result {
-        Ok((users, active, scripts, snapshot, sales)) => {
+        Ok((users, active, scripts, snapshot, sales, skipped)) => {
             let report = SyncReport {
+                skipped,
                 users,
                 active,
                 scripts,
@@ -216,7 +247,14 @@ pub async fn sync_once(
     }
 }
 
-type Written = (usize, usize, usize, SnapshotStats, SalesStats);
+type Written = (
+    usize,
+    usize,
+    usize,
+    SnapshotStats,
+    SalesStats,
+    Vec<SkippedUser>,
+);
 
 fn write_snapshot(
     db: &Path,
@@ -226,7 +264,9 @@ fn write_snapshot(
     now: NaiveDateTime,
 ) -> Result<Written, SyncError> {
     let mut store = Store::open(db)?;
-    let snapshot = store.hotspot_apply_snapshot(&snap.users, &snap.active, now, rules)?;
+    let keep: Vec<String> = snap.skipped.iter().map(|s| s.id.clone()).collect();
+    let snapshot =
+        store.hotspot_apply_snapshot_keeping(&snap.users, &snap.active, &keep, now, rules)?;
     let sales = store.hotspot_ingest_sales(&snap.scripts, now, rules)?;
     store.hotspot_record_sync(router, now, Ok((snap.users.len(), snap.active.len())))?;
     Ok((
@@ -235,6 +275,7 @@ fn write_snapshot(
         snap.scripts.len(),
         snapshot,
         sales,
+        snap.skipped,
     ))
 }
 

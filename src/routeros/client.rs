@@ -251,6 +251,17 @@ type BoxIo = Box<dyn Io>;
 struct Event {
     reply: Reply,
     dropped: Option<usize>,
+    dropped_names: Vec<String>,
+}
+
+/// A reply row that had a word over the size limit: what was kept of it (usually `.id` and
+/// `name`), how many bytes were thrown away and the names of the dropped properties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OversizedRow {
+    pub row: Row,
+    pub bytes: usize,
+    pub limit: usize,
+    pub properties: Vec<String>,
 }
 
 struct Inner {
@@ -447,6 +458,8 @@ impl Client {
             finished: false,
             trap: None,
             done: None,
+            skip_oversized: false,
+            skipped: Vec::new(),
         };
         if let Err(e) = self.write(&buf).await {
             stream.finished = true;
@@ -500,9 +513,23 @@ pub struct ReplyStream {
     finished: bool,
     trap: Option<RosError>,
     done: Option<Row>,
+    skip_oversized: bool,
+    skipped: Vec<OversizedRow>,
 }
 
 impl ReplyStream {
+    /// From now on a `!re` row with a word over the size limit is set aside (see
+    /// [`ReplyStream::take_skipped`]) instead of ending the stream with `TooLarge`; the other
+    /// rows keep coming.
+    pub fn skip_oversized_rows(&mut self) {
+        self.skip_oversized = true;
+    }
+
+    /// The rows set aside by [`ReplyStream::skip_oversized_rows`] so far.
+    pub fn take_skipped(&mut self) -> Vec<OversizedRow> {
+        std::mem::take(&mut self.skipped)
+    }
+
     pub async fn next_row(&mut self) -> Option<Result<Row, RosError>> {
         if self.finished {
             return None;
@@ -528,6 +555,15 @@ impl ReplyStream {
                 Ok(Some(ev)) => ev,
             };
             if let Some(bytes) = ev.dropped {
+                if self.skip_oversized && ev.reply.kind == ReplyKind::Re {
+                    self.skipped.push(OversizedRow {
+                        row: ev.reply.row,
+                        bytes,
+                        limit: self.inner.max_sentence,
+                        properties: ev.dropped_names,
+                    });
+                    continue;
+                }
                 self.finished = true;
                 self.cancel();
                 return Some(Err(RosError::TooLarge {
@@ -613,6 +649,7 @@ async fn read_loop<R: AsyncRead + Unpin>(mut reader: SentenceReader<R>, weak: We
             }
         };
         let dropped = sentence.dropped;
+        let dropped_names = sentence.dropped_names;
         let reply = Reply::parse(sentence.words);
         if reply.kind == ReplyKind::Fatal {
             let mut msg: Vec<String> = reply
@@ -641,7 +678,13 @@ async fn read_loop<R: AsyncRead + Unpin>(mut reader: SentenceReader<R>, weak: We
         drop(inner);
         if let Some(tx) = tx {
             // Waits when the consumer is behind: memory stays bounded.
-            let _ = tx.send(Event { reply, dropped }).await;
+            let _ = tx
+                .send(Event {
+                    reply,
+                    dropped,
+                    dropped_names,
+                })
+                .await;
         }
     }
 }

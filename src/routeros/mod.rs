@@ -35,6 +35,6 @@ pub mod tls;
 pub use client::{Client, ClientOptions, RosError, TlsOptions, TlsVerify};
 pub use ops::{
     format_uptime, parse_uptime, ActiveSession, HotspotUser, NewProfile, NewScript, NewUser,
-    RouterClock, Script, UserChanges, UserFilter, UserProfile, UserProps,
+    RouterClock, Script, SkippedUser, UserChanges, UserFilter, UserProfile, UserProps,
 };
 pub use router::{Backoff, ConnState, Router};

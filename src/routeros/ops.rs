@@ -55,6 +55,64 @@ impl HotspotUser {
     }
 }
 
+/// A user the router listed but konter could not read whole: one of its properties was over
+/// the reply size limit (say a 20 MB comment). It is named so the cashier can fix it on the
+/// router; the rest of the listing is unaffected.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedUser {
+    /// RouterOS item id, when it came before the oversized word (it does: `.id` is first).
+    pub id: String,
+    /// The user name, when it was kept.
+    pub name: Option<String>,
+    /// The oversized properties, e.g. `["comment"]`.
+    pub properties: Vec<String>,
+    pub bytes: usize,
+    pub limit: usize,
+}
+
+impl std::fmt::Display for SkippedUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = match &self.name {
+            Some(n) => format!("user {n:?} ({})", self.id),
+            None => format!("user {}", self.id),
+        };
+        let what = if self.properties.is_empty() {
+            "a property".to_string()
+        } else {
+            self.properties.join(", ")
+        };
+        write!(
+            f,
+            "{who} skipped: its {what} is {} bytes, over the {}-byte limit; shorten it on the \
+             router (/ip hotspot user set {} comment=...) and sync again",
+            self.bytes, self.limit, self.id
+        )
+    }
+}
+
+impl SkippedUser {
+    /// The message in the cashier's language.
+    pub fn text(&self, lang: crate::i18n::Lang) -> String {
+        if lang == crate::i18n::Lang::En {
+            return self.to_string();
+        }
+        let who = match &self.name {
+            Some(n) => format!("user {n:?} ({})", self.id),
+            None => format!("user {}", self.id),
+        };
+        let what = if self.properties.is_empty() {
+            "sebuah properti".to_string()
+        } else {
+            self.properties.join(", ")
+        };
+        format!(
+            "{who} dilewati: {what} berukuran {} byte, melebihi batas {} byte; perpendek di \
+             router (/ip hotspot user set {} comment=...) lalu sync lagi",
+            self.bytes, self.limit, self.id
+        )
+    }
+}
+
 /// Which properties a user listing asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserProps {
@@ -230,6 +288,42 @@ impl Client {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Like [`Client::each_hotspot_user`], but a user with a property over the reply size limit
+    /// is skipped (and returned, with its id and name) instead of failing the whole listing.
+    pub async fn each_hotspot_user_skipping(
+        &self,
+        filter: &UserFilter,
+        props: UserProps,
+        mut f: impl FnMut(HotspotUser),
+    ) -> Result<(usize, Vec<SkippedUser>), RosError> {
+        let mut cmd = Command::new(&format!("{USER}/print"));
+        if props == UserProps::Sync {
+            cmd = cmd.proplist(SYNC_PROPS);
+        }
+        if let Some(q) = filter.query() {
+            cmd = cmd.query(&q);
+        }
+        let mut s = self.stream(cmd).await?;
+        s.skip_oversized_rows();
+        let mut n = 0;
+        while let Some(row) = s.next_row().await {
+            f(HotspotUser::from_row(&row?));
+            n += 1;
+        }
+        let skipped = s
+            .take_skipped()
+            .into_iter()
+            .map(|o| SkippedUser {
+                id: o.row.text(".id"),
+                name: o.row.opt_text("name"),
+                properties: o.properties,
+                bytes: o.bytes,
+                limit: o.limit,
+            })
+            .collect();
+        Ok((n, skipped))
     }
 
     pub async fn hotspot_user(&self, name: &str) -> Result<Option<HotspotUser>, RosError> {

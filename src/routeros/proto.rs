@@ -103,6 +103,9 @@ pub fn encode_sentence<W: AsRef<[u8]>>(words: &[W], out: &mut Vec<u8>) {
 pub struct RawSentence {
     pub words: Vec<Vec<u8>>,
     pub dropped: Option<usize>,
+    /// The attribute names of the dropped words (`comment` for `=comment=...`), read from the
+    /// first bytes of each; empty for a dropped word that is not an attribute.
+    pub dropped_names: Vec<String>,
 }
 
 /// Reads sentences from any byte stream, keeping at most `max_sentence` bytes of each.
@@ -142,7 +145,19 @@ impl<R: AsyncRead + Unpin> SentenceReader<R> {
                 return Ok(Some(sentence));
             }
             if kept + len > self.max_sentence {
-                self.discard(len).await?;
+                // Keep only the head of the word, to say which property it was.
+                let mut head = [0u8; 64];
+                let h = len.min(head.len());
+                self.inner
+                    .read_exact(&mut head[..h])
+                    .await
+                    .map_err(io_to_proto)?;
+                self.discard(len - h).await?;
+                if let Some((name, _)) = split_attr(&head[..h]) {
+                    sentence
+                        .dropped_names
+                        .push(String::from_utf8_lossy(name).into_owned());
+                }
                 *sentence.dropped.get_or_insert(0) += len;
                 sentence.words.push(Vec::new());
                 continue;
@@ -319,14 +334,19 @@ mod tests {
 
     #[tokio::test]
     async fn oversized_words_are_dropped_not_buffered() {
-        let big = vec![b'z'; 5000];
+        let mut big = b"=comment=".to_vec();
+        big.resize(5000, b'z');
         let mut buf = Vec::new();
-        encode_sentence(&[b"!re".to_vec(), big, b"=a=b".to_vec()], &mut buf);
+        encode_sentence(
+            &[b"!re".to_vec(), big, b"=a=b".to_vec(), vec![b'q'; 2000]],
+            &mut buf,
+        );
         encode_sentence(&[b"!done"], &mut buf);
         let mut r = SentenceReader::new(&buf[..], 1000);
         let s = r.read_sentence().await.unwrap().unwrap();
-        assert_eq!(s.dropped, Some(5000));
-        assert_eq!(s.words.len(), 3);
+        assert_eq!(s.dropped, Some(7000));
+        assert_eq!(s.dropped_names, vec!["comment".to_string()]);
+        assert_eq!(s.words.len(), 4);
         assert_eq!(s.words[2], b"=a=b");
         // The stream stays in step: the next sentence reads normally.
         let s = r.read_sentence().await.unwrap().unwrap();

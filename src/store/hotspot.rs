@@ -213,6 +213,20 @@ impl Store {
         now: NaiveDateTime,
         cfg: &HotspotRules,
     ) -> Result<SnapshotStats> {
+        self.hotspot_apply_snapshot_keeping(users, active, &[], now, cfg)
+    }
+
+    /// [`Store::hotspot_apply_snapshot`] where `keep` holds the router ids of users the router
+    /// listed but konter could not read (an oversized property): they are still on the router,
+    /// so their stored rows stay as they are instead of being marked removed.
+    pub fn hotspot_apply_snapshot_keeping(
+        &mut self,
+        users: &[RouterUser],
+        active: &[RouterActive],
+        keep: &[String],
+        now: NaiveDateTime,
+        cfg: &HotspotRules,
+    ) -> Result<SnapshotStats> {
         let now_s = ts(now);
         self.conn.set_prepared_statement_cache_capacity(64);
         let tx = self.conn.transaction()?;
@@ -297,7 +311,7 @@ impl Store {
             }
             let mut rm = tx.prepare("UPDATE hotspot_users SET removed_at = ?2 WHERE name = ?1")?;
             for (name, fp) in &existing {
-                if !fp.8 && !seen.contains(name.as_str()) {
+                if !fp.8 && !seen.contains(name.as_str()) && !keep.contains(&fp.0) {
                     rm.execute(params![name, now_s])?;
                     st.removed += 1;
                 }

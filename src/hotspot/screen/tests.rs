@@ -274,3 +274,100 @@ fn many_rows_scroll_and_render_only_the_window() {
     assert!(out.contains("u00300"), "{out}");
     assert!(out.contains("row 301 / 10000"), "{out}");
 }
+
+#[test]
+fn title_keeps_every_status_count_at_80_and_120_columns() {
+    let mut s = HotspotScreen::new(Lang::Id, profiles(), "ABC");
+    s.title = "router: 192.168.88.1:8728".into();
+    let mut rows = Vec::new();
+    for (i, st) in Status::ALL.iter().enumerate() {
+        for k in 0..(1000 + i * 7) {
+            rows.push(user(&format!("u{i}-{k}"), *st, "BLOK-A", "10Menit", "c"));
+        }
+    }
+    s.set_rows(rows);
+    let mut first_line = |w: u16| {
+        let mut t = Terminal::new(TestBackend::new(w, 24)).unwrap();
+        t.draw(|f| s.render(f, f.area())).unwrap();
+        let buf = t.backend().buffer().clone();
+        (0..w)
+            .map(|x| buf[(x, 0)].symbol().to_string())
+            .collect::<String>()
+    };
+    let narrow = first_line(80);
+    for (abbr, n) in [
+        ("RDY", 1000),
+        ("ONL", 1007),
+        ("TPK", 1014),
+        ("RSK", 1021),
+        ("RTR", 1028),
+        ("INV", 1035),
+        ("PGL", 1042),
+    ] {
+        assert!(narrow.contains(&format!("{abbr} {n}")), "{narrow}");
+    }
+    assert!(narrow.contains("Hotspot"), "{narrow}");
+    let wide = first_line(120);
+    for st in Status::ALL {
+        assert!(wide.contains(st.as_str()), "{wide}");
+    }
+    assert!(wide.contains("PENGELOLA 1042"), "{wide}");
+    // the router label comes back when there is room for it too
+    let wider = first_line(160);
+    assert!(wider.contains("PENGELOLA 1042"), "{wider}");
+    assert!(wider.contains("192.168.88.1:8728"), "{wider}");
+}
+
+#[test]
+fn long_comments_are_marked_as_cut() {
+    assert_eq!(ellipsize("abcdef", 6), "abcdef");
+    assert_eq!(ellipsize("abcdefg", 6), "abcde…");
+    assert_eq!(ellipsize("", 0), "");
+}
+
+#[test]
+fn only_ready_vouchers_are_printed_from_the_table() {
+    let mut s = screen();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..s.visible_count() {
+        let u = s.selected_user().unwrap().clone();
+        let r = s.handle_key(key(KeyCode::Char('p')));
+        if u.status == Status::Ready {
+            assert_eq!(r, Some(ScreenRequest::Print(u.name.clone())));
+        } else {
+            assert_eq!(r, None, "{:?} must not print", u.status);
+            let n = s.notice.clone().unwrap();
+            assert!(n.contains(&u.name) && n.contains(u.status.as_str()), "{n}");
+        }
+        seen.insert(u.status);
+        s.handle_key(key(KeyCode::Down));
+    }
+    assert!(seen.contains(&Status::Ready) && seen.contains(&Status::Online));
+}
+
+#[test]
+fn a_login_known_only_from_its_sale_shows_no_made_up_time() {
+    let mut s = screen();
+    let u = sample().remove(3); // TERPAKAI
+    s.set_detail(UserDetail {
+        user: u,
+        first_login_at: Some("2026-11-21T09:00:00".into()),
+        last_login_at: Some("2026-11-21T09:00:00".into()),
+        last_logout_at: None,
+        last_status: None,
+        events: vec![LoginEventRow {
+            date_key: "2026-11-21".into(),
+            seq: 1,
+            login_time: "09:00:00".into(),
+            logout_time: None,
+            ip: "10.5.50.7".into(),
+            mac: "BB".into(),
+            uptime_s: 0,
+            bytes: 0,
+        }],
+        sales: vec![],
+    });
+    let out = draw(&mut s, 80, 24);
+    assert!(out.contains("09:00:00  →  -  -  -  10.5.50.7"), "{out}");
+    assert!(!out.contains("00:00:00  0 B"), "{out}");
+}

@@ -74,6 +74,7 @@ const SCHEMAS: &[Schema] = &[
             ("packets-out", "0"),
             ("dynamic", "false"),
             ("disabled", "false"),
+            ("default", "false"),
         ],
         duplicate: "failure: already have user with this name for this server",
     },
@@ -158,6 +159,35 @@ const SCHEMAS: &[Schema] = &[
         ],
         duplicate: "failure: item with such name already exists",
     },
+];
+
+/// The order RouterOS prints a hotspot user's properties in (`/ip/hotspot/user/print` without
+/// `.proplist`). `server`, `name`, `profile`, the counters and the flags are always there; the
+/// optional ones (`password`, `address`, `mac-address`, `email`, `routes`, the limits,
+/// `comment`) only when set, as on a real router. `default` is RouterOS 7's flag for the
+/// built-in `default-trial` user.
+const USER_PRINT_ORDER: &[&str] = &[
+    "server",
+    "name",
+    "password",
+    "address",
+    "mac-address",
+    "profile",
+    "routes",
+    "email",
+    "limit-uptime",
+    "limit-bytes-in",
+    "limit-bytes-out",
+    "limit-bytes-total",
+    "uptime",
+    "bytes-in",
+    "bytes-out",
+    "packets-in",
+    "packets-out",
+    "dynamic",
+    "disabled",
+    "default",
+    "comment",
 ];
 
 fn schema(kind: TableKind) -> &'static Schema {
@@ -849,9 +879,25 @@ impl World {
             if opts.wants(".id") {
                 row.push((Cow::Borrowed(".id"), id.as_bytes()));
             }
-            for (k, v) in &item.props {
-                if opts.wants(k) {
-                    row.push((Cow::Borrowed(k.as_str()), v.as_slice()));
+            if schema.kind == TableKind::Users {
+                // RouterOS's own order first, then anything else the item holds.
+                for k in USER_PRINT_ORDER {
+                    if let Some(v) = item.get(k) {
+                        if opts.wants(k) {
+                            row.push((Cow::Borrowed(*k), v));
+                        }
+                    }
+                }
+                for (k, v) in &item.props {
+                    if !USER_PRINT_ORDER.contains(&k.as_str()) && opts.wants(k) {
+                        row.push((Cow::Borrowed(k.as_str()), v.as_slice()));
+                    }
+                }
+            } else {
+                for (k, v) in &item.props {
+                    if opts.wants(k) {
+                        row.push((Cow::Borrowed(k.as_str()), v.as_slice()));
+                    }
                 }
             }
             out.row(&row);
@@ -1028,6 +1074,7 @@ impl World {
                         format_uptime(l.saturating_sub(up)).into_bytes(),
                     ));
                 }
+                row.push(("keepalive-timeout".to_string(), b"2m".to_vec()));
                 let bin = s.rate_in * up;
                 let bout = s.rate_out * up;
                 row.push(("bytes-in".to_string(), bin.to_string().into_bytes()));
@@ -1461,6 +1508,52 @@ mod tests {
         assert_eq!(r, vec![vec!["!done"]]);
         let r = run(&mut w, &["/ip/hotspot/user/print", "?name=abc"]);
         assert_eq!(r, vec![vec!["!empty"], vec!["!done"]]);
+    }
+
+    #[test]
+    fn user_print_has_the_full_property_set_and_proplist_restricts_it() {
+        let mut w = world();
+        run(
+            &mut w,
+            &[
+                "/ip/hotspot/user/add",
+                "=name=abc",
+                "=password=abc",
+                "=profile=10Menit",
+                "=limit-uptime=10m",
+                "=comment=vc-123-11.21.26-Blok-A10",
+            ],
+        );
+        let r = run(&mut w, &["/ip/hotspot/user/print"]);
+        let keys: Vec<&str> = r[0][1..]
+            .iter()
+            .map(|w| w[1..].split('=').next().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                ".id",
+                "server",
+                "name",
+                "password",
+                "profile",
+                "limit-uptime",
+                "uptime",
+                "bytes-in",
+                "bytes-out",
+                "packets-in",
+                "packets-out",
+                "dynamic",
+                "disabled",
+                "default",
+                "comment"
+            ]
+        );
+        let r = run(
+            &mut w,
+            &["/ip/hotspot/user/print", "=.proplist=name,uptime"],
+        );
+        assert_eq!(r[0], vec!["!re", "=name=abc", "=uptime=0s"]);
     }
 
     #[test]

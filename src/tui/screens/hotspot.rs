@@ -108,23 +108,22 @@ impl Screen for HotspotTab {
                     ),
                     hb(Key::ch('/'), ("cari", "search"), KeyCode::Char('/')),
                     hb(Key::ch('s'), ("status", "status"), KeyCode::Char('s')).help(
-                        "ganti filter status: semua, READY, ONLINE, TERPAKAI, RUSAK, RETUR, INVALID, PENGELOLA",
-                        "cycle the status filter: all, READY, ONLINE, TERPAKAI, RUSAK, RETUR, INVALID, PENGELOLA",
+                        "ganti filter status: semua, READY, ONLINE, TERPAKAI, RUSAK, RETUR, INVALID, PENGELOLA (di layar sempit judul menyingkat: RDY ONL TPK RSK RTR INV PGL)",
+                        "cycle the status filter: all, READY, ONLINE, TERPAKAI, RUSAK, RETUR, INVALID, PENGELOLA (narrow screens abbreviate them in the title: RDY ONL TPK RSK RTR INV PGL)",
                     ),
                     hb(Key::ch('b'), ("blok", "blok"), KeyCode::Char('b')),
                     hb(Key::ch('o'), ("profil", "profile"), KeyCode::Char('o'))
                         .help(
                             "ganti filter profil (10Menit, 30Menit, ...)",
                             "cycle the profile filter (10Menit, 30Menit, ...)",
-                        )
-                        .quiet(),
+                        ),
                     hb(Key::ch('g'), ("buat", "generate"), KeyCode::Char('g')).help(
                         "buat voucher di router: profil, blok, jumlah",
                         "create vouchers on the router: profile, blok, count",
                     ),
                     hb(Key::ch('p'), ("cetak", "print"), KeyCode::Char('p')).help(
-                        "cetak voucher ini ke [hotspot] printer",
-                        "print this voucher to [hotspot] printer",
+                        "cetak voucher ini ke [hotspot] printer (hanya READY)",
+                        "print this voucher to [hotspot] printer (READY only)",
                     ),
                     hb(Key::ch('P'), ("cetak batch", "print batch"), KeyCode::Char('P'))
                         .help(
@@ -364,10 +363,44 @@ mod tests {
         let bytes = std::fs::read(&out).unwrap();
         let cut = [0x1D, b'V', 66, 0];
         assert_eq!(bytes.windows(4).filter(|w| *w == cut).count(), 7);
-        // and one voucher: the selected row
-        h.keys("<Home>p");
+        // a used voucher is not printed again ...
+        h.keys("sss<Home>p");
+        let s = until(&mut h, |s| s.contains("hanya voucher READY")).await;
+        assert!(s.contains("status=TERPAKAI"), "{s}");
+        // ... one READY voucher is: the selected row
+        h.keys("xs<Home>p");
         let s = until(&mut h, |s| s.contains("dicetak: 1 voucher")).await;
         assert!(s.contains("printer.bin"), "{s}");
+        sim.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn f4_names_a_user_the_sync_had_to_skip() {
+        let sim = SimServer::start(
+            "127.0.0.1:0",
+            SimConfig {
+                users: 10,
+                seed: 5,
+                now: Some(test_now()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let big = vec![b'x'; 20 * 1024 * 1024];
+        sim.with_world(|w, _| {
+            w.insert_user(&[
+                ("name", b"huge"),
+                ("password", b"x"),
+                ("profile", b"10Menit"),
+                ("comment", &big),
+            ]);
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = harness_with(&sim, dir.path(), 120, 40, "").await;
+        // the ten others are listed, and the skipped one is named with what to do
+        let s = until(&mut h, |s| s.contains("/ 10") && s.contains("dilewati")).await;
+        assert!(s.contains("\"huge\""), "{s}");
         sim.stop().await;
     }
 
