@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use crate::ledger::{
     conflicts_against, Conflict, InsertReport, Ledger, LedgerError, LedgerVoucher, Sale, StockLine,
@@ -24,26 +24,29 @@ fn err(e: impl std::fmt::Display) -> LedgerError {
 
 type Keys = HashMap<(String, String), String>;
 
-/// Existing (product, code) -> serial and (product, serial) -> code for the batch's products:
-/// one query per batch.
+/// Existing (product, code) -> serial and (product, serial) -> code for the batch's rows: two
+/// indexed lookups per row (UNIQUE(product, code) and UNIQUE(product, serial)), in-process, so
+/// the cost follows the batch, not the size of the ledger.
 fn keys(conn: &rusqlite::Connection, rows: &[LedgerVoucher]) -> rusqlite::Result<(Keys, Keys)> {
-    let mut products: Vec<&str> = rows.iter().map(|r| r.product.as_str()).collect();
-    products.sort();
-    products.dedup();
     let mut codes = HashMap::new();
     let mut serials = HashMap::new();
-    if products.is_empty() {
-        return Ok((codes, serials));
-    }
-    let marks = vec!["?"; products.len()].join(", ");
-    let mut st = conn.prepare(&format!(
-        "SELECT product, code, serial FROM vouchers WHERE product IN ({marks})"
-    ))?;
-    let mut q = st.query(rusqlite::params_from_iter(products.iter()))?;
-    while let Some(r) = q.next()? {
-        let (p, c, s): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        codes.insert((p.clone(), c.clone()), s.clone());
-        serials.insert((p, s), c);
+    let mut by_code =
+        conn.prepare_cached("SELECT serial FROM vouchers WHERE product = ?1 AND code = ?2")?;
+    let mut by_serial =
+        conn.prepare_cached("SELECT code FROM vouchers WHERE product = ?1 AND serial = ?2")?;
+    for r in rows {
+        if let Some(serial) = by_code
+            .query_row(params![r.product, r.code], |x| x.get::<_, String>(0))
+            .optional()?
+        {
+            codes.insert((r.product.clone(), r.code.clone()), serial);
+        }
+        if let Some(code) = by_serial
+            .query_row(params![r.product, r.serial], |x| x.get::<_, String>(0))
+            .optional()?
+        {
+            serials.insert((r.product.clone(), r.serial.clone()), code);
+        }
     }
     Ok((codes, serials))
 }
