@@ -91,6 +91,9 @@ pub struct OtomaxConfig {
     pub command_timeout_s: u64,
     /// Connection attempts after the first one fails, with growing pauses between them.
     pub retries: u32,
+    /// Seconds between the TUI's background checks (`SELECT 1`) of the SQL Server connection;
+    /// 0: the default (20).
+    pub probe_s: u64,
     pub vouchers: crate::otomax::mapping::VoucherMapping,
     pub produk: crate::otomax::mapping::ProdukMapping,
     pub transaksi: crate::otomax::mapping::TransaksiMapping,
@@ -105,6 +108,7 @@ impl Default for OtomaxConfig {
             connect_timeout_s: 0,
             command_timeout_s: 0,
             retries: 2,
+            probe_s: 20,
             vouchers: Default::default(),
             produk: Default::default(),
             transaksi: Default::default(),

@@ -27,6 +27,9 @@ pub struct Conflict {
     /// The ledger's row is the same voucher (same product, code and serial): a retry of an
     /// attempt whose answer was lost, not a different voucher.
     pub same_voucher: bool,
+    /// For a clash with the ledger: the other key of the voucher there (its serial when the
+    /// code clashed, its code when the serial did). None for a clash inside the batch.
+    pub held_by: Option<String>,
 }
 
 /// The outcome of an all-or-nothing insert: the lines that went in, and the ones refused.
@@ -232,24 +235,28 @@ pub fn conflicts_against(
                 line: r.line,
                 key: "code",
                 same_voucher: *serial == r.serial,
+                held_by: Some(serial.clone()),
             });
-        } else if serials.contains_key(&sk) {
+        } else if let Some(code) = serials.get(&sk) {
             out.push(Conflict {
                 line: r.line,
                 key: "serial",
                 same_voucher: false,
+                held_by: Some(code.clone()),
             });
         } else if !seen_codes.insert(ck) {
             out.push(Conflict {
                 line: r.line,
                 key: "code",
                 same_voucher: false,
+                held_by: None,
             });
         } else if !seen_serials.insert(sk) {
             out.push(Conflict {
                 line: r.line,
                 key: "serial",
                 same_voucher: false,
+                held_by: None,
             });
         }
     }
@@ -295,22 +302,26 @@ mod tests {
                 Conflict {
                     line: 1,
                     key: "code",
-                    same_voucher: true
+                    same_voucher: true,
+                    held_by: Some("S1".into())
                 },
                 Conflict {
                     line: 2,
                     key: "code",
-                    same_voucher: false
+                    same_voucher: false,
+                    held_by: Some("S2".into())
                 },
                 Conflict {
                     line: 3,
                     key: "serial",
-                    same_voucher: false
+                    same_voucher: false,
+                    held_by: Some("222".into())
                 },
                 Conflict {
                     line: 6,
                     key: "code",
-                    same_voucher: false
+                    same_voucher: false,
+                    held_by: None
                 },
             ]
         );

@@ -62,6 +62,78 @@ fn check_passes_on_the_default_mapping_and_fails_clearly_on_a_broken_one() {
     assert_eq!(lines[1]["writes_allowed"], false);
 }
 
+/// Runs konter with the shop's language from the config only (no KONTER_LANG).
+fn konter_in(env: &Env, dir: &std::path::Path, shop: &str, args: &[&str]) -> (i32, String) {
+    let cfg = env.config();
+    let toml = format!(
+        "{shop}\n[otomax]\ncommand_timeout_s = 5\nretries = 0\n[otomax.vouchers]\ntable = \"{}\"\ncode = \"kode_vcr\"\n[otomax.produk]\ntable = \"{}\"\n[otomax.transaksi]\ntable = \"{}\"\n",
+        cfg.vouchers.table, cfg.produk.table, cfg.transaksi.table
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, toml).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_konter"))
+        .args(args)
+        .env("KONTER_CONFIG", &path)
+        .env("KONTER_OTOMAX_URL", &env.url)
+        .env("KONTER_DATA_DIR", dir)
+        .env_remove("KONTER_LANG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn check_details_speak_the_shop_language() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let t = env.config().vouchers.table;
+    let t = t.rsplit('.').next().unwrap().trim_matches(['[', ']']);
+    // Indonesian by default
+    let (code, out) = konter_in(&env, dir.path(), "", &["otomax", "check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "SALAH: {t}.kode_vcr (otomax.vouchers.code): kolom kode_vcr tidak ada; isi otomax.vouchers.code dengan salah satu dari: "
+        )),
+        "{out}"
+    );
+    assert!(out.contains("kode_voucher"), "{out}");
+    assert!(out.contains("Penulisan ditolak"), "{out}");
+    // JSON: the message in the shop's language, the detail stays English for scripts
+    let (code, out) = konter_in(&env, dir.path(), "", &["otomax", "check", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let msg = first["message"].as_str().unwrap();
+    assert!(msg.contains("kolom kode_vcr tidak ada"), "{msg}");
+    let detail = first["problem"]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("column kode_vcr is missing; set otomax.vouchers.code to one of: "),
+        "{detail}"
+    );
+    // English when shop.language = "en"
+    let (code, out) = konter_in(
+        &env,
+        dir.path(),
+        "[shop]\nlanguage = \"en\"",
+        &["otomax", "check"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "WRONG: {t}.kode_vcr (otomax.vouchers.code): column kode_vcr is missing; set otomax.vouchers.code to one of: "
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("tidak ada"), "{out}");
+}
+
 #[test]
 fn voucher_status_by_serial_as_json() {
     let env = Env::new();

@@ -100,10 +100,11 @@ pub fn confirm_embedded(
     store: &mut Store,
     batch_id: i64,
     created_by: &str,
+    lang: crate::i18n::Lang,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ConfirmOutcome, IntakeError> {
-    Ok(store.confirm_to_ledger(batch_id, created_by, cancel, progress)?)
+    Ok(store.confirm_to_ledger_in(batch_id, created_by, lang, cancel, progress)?)
 }
 
 /// Sends a staged batch to the configured ledger: OtoMaX's SQL Server when `otomax.url` is set
@@ -117,7 +118,14 @@ pub fn confirm(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ConfirmOutcome, IntakeError> {
     if config.otomax.url.trim().is_empty() {
-        return confirm_embedded(store, batch_id, &config.shop.user, cancel, progress);
+        return confirm_embedded(
+            store,
+            batch_id,
+            &config.shop.user,
+            config.shop.language,
+            cancel,
+            progress,
+        );
     }
     store.batch(batch_id)?;
     let mut ledger =

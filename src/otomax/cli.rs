@@ -48,7 +48,7 @@ pub fn run_otomax(ctx: &Ctx, cmd: OtomaxCmd) -> CmdResult {
             let writes_ok = !problems.iter().any(|p| p.blocks_writes);
             if ctx.json {
                 for p in &problems {
-                    ctx.emit(&json!({"problem": p}));
+                    ctx.emit(&json!({"problem": p, "message": p.text(lang)}));
                 }
                 ctx.emit(
                     &json!({"check": if ok {"ok"} else {"failed"}, "writes_allowed": writes_ok,
@@ -58,12 +58,13 @@ pub fn run_otomax(ctx: &Ctx, cmd: OtomaxCmd) -> CmdResult {
             } else {
                 for p in &problems {
                     println!(
-                        "{}: {p}",
+                        "{}: {}",
                         if p.blocks_writes {
                             lang.t("SALAH", "WRONG")
                         } else {
                             lang.t("peringatan", "warning")
-                        }
+                        },
+                        p.text(lang)
                     );
                 }
                 if ok {

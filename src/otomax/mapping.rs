@@ -1,6 +1,7 @@
 //! Where OtoMaX keeps what konter reads and writes, and the check of that mapping against the
 //! server's INFORMATION_SCHEMA.COLUMNS. The check itself is pure: rows in, problems out.
 
+use crate::i18n::Lang;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -97,61 +98,93 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn accepts(self, data_type: &str, len: Option<i64>) -> Result<(), String> {
+    fn accepts(self, data_type: &str, len: Option<i64>) -> Result<(), Reason> {
         let t = data_type.to_ascii_lowercase();
-        let ok = |b: bool, want: &str| {
+        let ok = |b: bool| {
             if b {
                 Ok(())
             } else {
-                Err(format!("is {t}, needs {want}"))
+                Err(Reason::WrongType {
+                    is: t.clone(),
+                    want: self,
+                })
             }
         };
         match self {
             Kind::Text(min) => {
-                if !["char", "varchar", "nchar", "nvarchar"].contains(&t.as_str()) {
-                    return Err(format!("is {t}, needs text (varchar or nvarchar)"));
-                }
+                ok(["char", "varchar", "nchar", "nvarchar"].contains(&t.as_str()))?;
                 match len {
                     Some(-1) | None => Ok(()),
                     Some(n) if n >= min as i64 => Ok(()),
-                    Some(n) => Err(format!("is {t}({n}), too short: needs at least {t}({min})")),
+                    Some(n) => Err(Reason::TooShort { is: t, len: n, min }),
                 }
             }
-            Kind::Integer => ok(
-                ["tinyint", "smallint", "int", "bigint"].contains(&t.as_str()),
-                "a whole number (tinyint, smallint, int or bigint)",
-            ),
-            Kind::Number => ok(
-                [
-                    "tinyint",
-                    "smallint",
-                    "int",
-                    "bigint",
-                    "decimal",
-                    "numeric",
-                    "money",
-                    "smallmoney",
-                    "float",
-                    "real",
-                ]
-                .contains(&t.as_str()),
-                "a number (int, decimal or money)",
-            ),
-            Kind::Date => ok(
-                ["date", "datetime", "datetime2", "smalldatetime"].contains(&t.as_str()),
-                "a date (date or datetime)",
-            ),
-            Kind::DateTime => ok(
-                ["datetime", "datetime2", "smalldatetime", "datetimeoffset"].contains(&t.as_str()),
-                "a date and time (datetime or datetime2)",
-            ),
-            Kind::Flag => ok(
-                ["bit", "tinyint", "smallint", "int"].contains(&t.as_str()),
-                "a flag (bit or int)",
-            ),
+            Kind::Integer => ok(["tinyint", "smallint", "int", "bigint"].contains(&t.as_str())),
+            Kind::Number => ok([
+                "tinyint",
+                "smallint",
+                "int",
+                "bigint",
+                "decimal",
+                "numeric",
+                "money",
+                "smallmoney",
+                "float",
+                "real",
+            ]
+            .contains(&t.as_str())),
+            Kind::Date => {
+                ok(["date", "datetime", "datetime2", "smalldatetime"].contains(&t.as_str()))
+            }
+            Kind::DateTime => {
+                ok(["datetime", "datetime2", "smalldatetime", "datetimeoffset"]
+                    .contains(&t.as_str()))
+            }
+            Kind::Flag => ok(["bit", "tinyint", "smallint", "int"].contains(&t.as_str())),
             Kind::Any => Ok(()),
         }
     }
+
+    /// What a column of this kind must be, for the check's messages.
+    fn wanted(self, lang: Lang) -> &'static str {
+        match self {
+            Kind::Text(_) => lang.t("teks (varchar atau nvarchar)", "text (varchar or nvarchar)"),
+            Kind::Integer => lang.t(
+                "bilangan bulat (tinyint, smallint, int atau bigint)",
+                "a whole number (tinyint, smallint, int or bigint)",
+            ),
+            Kind::Number => lang.t(
+                "angka (int, decimal atau money)",
+                "a number (int, decimal or money)",
+            ),
+            Kind::Date => lang.t("tanggal (date atau datetime)", "a date (date or datetime)"),
+            Kind::DateTime => lang.t(
+                "tanggal dan jam (datetime atau datetime2)",
+                "a date and time (datetime or datetime2)",
+            ),
+            Kind::Flag => lang.t("penanda (bit atau int)", "a flag (bit or int)"),
+            Kind::Any => lang.t("kolom apa saja", "any column"),
+        }
+    }
+}
+
+/// What exactly is wrong, so the message can be said in either language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    MissingTable,
+    /// The columns the table does have.
+    MissingColumn {
+        have: Vec<String>,
+    },
+    WrongType {
+        is: String,
+        want: Kind,
+    },
+    TooShort {
+        is: String,
+        len: i64,
+        min: u32,
+    },
 }
 
 /// Shortest text columns the check accepts: the longest codes seen on Indonesian vouchers.
@@ -293,17 +326,89 @@ pub struct Problem {
     pub column: String,
     /// "missing_table", "missing_column", "wrong_type", "too_short".
     pub kind: &'static str,
+    /// What is wrong and what to set, in English (the JSON field).
     pub detail: String,
     pub blocks_writes: bool,
+    #[serde(skip)]
+    pub reason: Reason,
+}
+
+impl Problem {
+    fn new(key: String, table: String, column: String, reason: Reason, blocks: bool) -> Problem {
+        let kind = match reason {
+            Reason::MissingTable => "missing_table",
+            Reason::MissingColumn { .. } => "missing_column",
+            Reason::WrongType { .. } => "wrong_type",
+            Reason::TooShort { .. } => "too_short",
+        };
+        let mut p = Problem {
+            key,
+            table,
+            column,
+            kind,
+            detail: String::new(),
+            blocks_writes: blocks,
+            reason,
+        };
+        p.detail = p.detail_in(Lang::En);
+        p
+    }
+
+    /// What is wrong and what to set, in `lang`.
+    pub fn detail_in(&self, lang: Lang) -> String {
+        let (table, column, key) = (&self.table, &self.column, &self.key);
+        match &self.reason {
+            Reason::MissingTable => match lang {
+                Lang::Id => format!(
+                    "tabel {table} tidak ada di database ini; isi {key} dengan nama tabel yang benar"
+                ),
+                Lang::En => format!(
+                    "table {table} does not exist in this database; set {key} to the right name"
+                ),
+            },
+            Reason::MissingColumn { have } => match lang {
+                Lang::Id => format!(
+                    "kolom {column} tidak ada; isi {key} dengan salah satu dari: {}",
+                    have.join(", ")
+                ),
+                Lang::En => format!(
+                    "column {column} is missing; set {key} to one of: {}",
+                    have.join(", ")
+                ),
+            },
+            Reason::WrongType { is, want } => match lang {
+                Lang::Id => format!(
+                    "kolom {column} bertipe {is}, seharusnya {}",
+                    want.wanted(lang)
+                ),
+                Lang::En => format!("column {column} is {is}, needs {}", want.wanted(lang)),
+            },
+            Reason::TooShort { is, len, min } => match lang {
+                Lang::Id => format!(
+                    "kolom {column} {is}({len}) terlalu pendek: perlu paling sedikit {is}({min})"
+                ),
+                Lang::En => format!(
+                    "column {column} is {is}({len}), too short: needs at least {is}({min})"
+                ),
+            },
+        }
+    }
+
+    /// The whole line for `konter otomax check`, in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        format!(
+            "{}.{} ({}): {}",
+            self.table,
+            self.column,
+            self.key,
+            self.detail_in(lang)
+        )
+    }
 }
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}.{} ({}): {}",
-            self.table, self.column, self.key, self.detail
-        )
+        f.write_str(&self.text(Lang::En))
     }
 }
 
@@ -325,13 +430,14 @@ pub fn check(needs: &[Need], cols: &[ServerColumn]) -> Vec<Problem> {
             .iter()
             .filter(|c| c.table.eq_ignore_ascii_case(&table))
             .collect();
-        let p = |kind: &'static str, detail: String| Problem {
-            key: n.key.clone(),
-            table: table.clone(),
-            column: n.column.clone(),
-            kind,
-            detail,
-            blocks_writes: n.for_write,
+        let p = |reason: Reason| {
+            Problem::new(
+                n.key.clone(),
+                table.clone(),
+                n.column.clone(),
+                reason,
+                n.for_write,
+            )
         };
         if in_table.is_empty() {
             // one line per missing table is enough
@@ -340,16 +446,13 @@ pub fn check(needs: &[Need], cols: &[ServerColumn]) -> Vec<Problem> {
                 .any(|x: &Problem| x.kind == "missing_table" && x.table == table)
             {
                 let key = n.key.rsplit_once('.').map(|(a, _)| a).unwrap_or(&n.key);
-                out.push(Problem {
-                    key: format!("{key}.table"),
-                    table: table.clone(),
-                    column: String::new(),
-                    kind: "missing_table",
-                    detail: format!(
-                        "table {table} does not exist in this database; set {key}.table to the right name"
-                    ),
-                    blocks_writes: n.for_write,
-                });
+                out.push(Problem::new(
+                    format!("{key}.table"),
+                    table.clone(),
+                    String::new(),
+                    Reason::MissingTable,
+                    n.for_write,
+                ));
             }
             continue;
         }
@@ -357,26 +460,12 @@ pub fn check(needs: &[Need], cols: &[ServerColumn]) -> Vec<Problem> {
             .iter()
             .find(|c| c.column.eq_ignore_ascii_case(&n.column))
         {
-            None => {
-                let have: Vec<&str> = in_table.iter().map(|c| c.column.as_str()).collect();
-                out.push(p(
-                    "missing_column",
-                    format!(
-                        "column {} is missing; set {} to one of: {}",
-                        n.column,
-                        n.key,
-                        have.join(", ")
-                    ),
-                ));
-            }
+            None => out.push(p(Reason::MissingColumn {
+                have: in_table.iter().map(|c| c.column.clone()).collect(),
+            })),
             Some(c) => {
-                if let Err(e) = n.kind.accepts(&c.data_type, c.char_len) {
-                    let kind = if e.contains("too short") {
-                        "too_short"
-                    } else {
-                        "wrong_type"
-                    };
-                    out.push(p(kind, format!("column {} {e}", c.column)));
+                if let Err(reason) = n.kind.accepts(&c.data_type, c.char_len) {
+                    out.push(p(reason));
                 }
             }
         }
@@ -466,6 +555,59 @@ mod tests {
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].kind, "missing_table");
         assert!(!p[0].blocks_writes);
+    }
+
+    #[test]
+    fn details_in_indonesian_and_english() {
+        let mut cols = good();
+        for c in &mut cols {
+            if c.column == "kode_voucher" {
+                c.char_len = Some(10);
+            }
+            if c.column == "expiry_date" {
+                c.data_type = "int".into();
+            }
+        }
+        cols.retain(|c| c.column != "serial_number" && c.table != "transaksi");
+        let p = check(&defaults(), &cols);
+        let kinds: Vec<&str> = p.iter().map(|x| x.kind).collect();
+        assert_eq!(
+            kinds,
+            ["too_short", "missing_column", "wrong_type", "missing_table"],
+            "{p:?}"
+        );
+        let id: Vec<String> = p.iter().map(|x| x.detail_in(Lang::Id)).collect();
+        assert_eq!(
+            id[0],
+            "kolom kode_voucher varchar(10) terlalu pendek: perlu paling sedikit varchar(16)"
+        );
+        assert!(id[1].starts_with("kolom serial_number tidak ada; isi otomax.vouchers.serial dengan salah satu dari: "), "{}", id[1]);
+        assert_eq!(
+            id[2],
+            "kolom expiry_date bertipe int, seharusnya tanggal (date atau datetime)"
+        );
+        assert_eq!(id[3], "tabel transaksi tidak ada di database ini; isi otomax.transaksi.table dengan nama tabel yang benar");
+        // English is the detail field and what Display shows
+        assert_eq!(p[0].detail, p[0].detail_in(Lang::En));
+        assert_eq!(
+            p[0].detail,
+            "column kode_voucher is varchar(10), too short: needs at least varchar(16)"
+        );
+        assert_eq!(
+            p[2].detail,
+            "column expiry_date is int, needs a date (date or datetime)"
+        );
+        assert_eq!(p[3].detail, "table transaksi does not exist in this database; set otomax.transaksi.table to the right name");
+        assert_eq!(
+            p[0].to_string(),
+            format!(
+                "voucher_fisik.kode_voucher (otomax.vouchers.code): {}",
+                p[0].detail
+            )
+        );
+        assert!(p[0]
+            .text(Lang::Id)
+            .ends_with("terlalu pendek: perlu paling sedikit varchar(16)"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod confirm;
+pub mod keeper;
 pub mod mapping;
 pub mod url;
 
@@ -311,6 +312,40 @@ impl Gateway {
             let e = classify(e, &target);
             self.fail(e)
         })
+    }
+
+    /// True while a connection is open (it may still have broken since the last request).
+    pub fn is_open(&self) -> bool {
+        self.client.is_some()
+    }
+
+    /// Opens a connection once, without the retries of [`Gateway::connect`].
+    pub async fn connect_once(&mut self) -> Result<(), LedgerError> {
+        if self.client.is_none() {
+            self.state.set(ConnState::Connecting);
+            match self.open().await {
+                Ok(c) => {
+                    self.client = Some(c);
+                    self.round_trips += 2;
+                    self.state.set(ConnState::Connected);
+                }
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// A cheap check that the open connection still answers (`SELECT 1`), within the command
+    /// timeout. Any failure closes the connection.
+    pub async fn ping(&mut self) -> Result<(), LedgerError> {
+        let limit = self.settings.command_timeout;
+        let target = self.settings.target();
+        match tokio::time::timeout(limit, self.simple("SELECT 1")).await {
+            Ok(r) => r,
+            Err(_) => Err(self.fail(LedgerError::Timeout(format!(
+                "{target}: no answer to SELECT 1 within {limit:?}"
+            )))),
+        }
     }
 
     /// Reads INFORMATION_SCHEMA.COLUMNS for the mapped tables and compares.

@@ -743,10 +743,11 @@ impl Store {
             .ok_or_else(|| StoreError::Invalid(format!("there is no batch #{batch_id}")))
     }
 
-    /// Puts the batch's valid rows into the embedded ledger in one transaction. Rows whose code
-    /// or serial another voucher already holds are rejected with the reason and stay staged; a
-    /// row already there with the same code and serial (a retry) is marked inserted, not added
-    /// twice. Cancel rolls everything back.
+    /// Puts the batch's valid rows into the embedded ledger, through the one confirm path all
+    /// ledgers share ([`crate::store::confirm`]): rows go queued, then inserted, or rejected
+    /// with the reason when another voucher already holds the code or serial (they stay
+    /// staged); a row already there with the same code and serial (a retry) is marked inserted,
+    /// not added twice. The insert is one transaction; cancel before it changes nothing.
     pub fn confirm_to_ledger(
         &mut self,
         batch_id: i64,
@@ -754,115 +755,48 @@ impl Store {
         cancel: &AtomicBool,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ConfirmOutcome> {
-        let now = now_text();
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let rows = ready_rows(&tx, batch_id)?;
-        let mut out = ConfirmOutcome::default();
-        {
-            let mut by_code =
-                tx.prepare_cached("SELECT serial FROM vouchers WHERE product = ?1 AND code = ?2")?;
-            let mut by_serial =
-                tx.prepare_cached("SELECT code FROM vouchers WHERE product = ?1 AND serial = ?2")?;
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO vouchers(product, code, serial, expiry, status, batch_id, created_by,
-                                      entry_at, photo_path, photo_box)
-                 VALUES (?1, ?2, ?3, nullif(?4, ''), 0, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            let mut mark = tx.prepare_cached(
-                "UPDATE staging_rows SET insert_status = ?3, insert_reason = ?4, status_at = ?5
-                 WHERE id = (?1 << 32) + ?2",
-            )?;
-            for (i, r) in rows.iter().enumerate() {
-                if i % 1024 == 0 {
-                    if cancel.load(Ordering::Relaxed) {
-                        return Err(StoreError::Cancelled);
-                    }
-                    progress(i, rows.len());
-                }
-                let serial_there: Option<String> = by_code
-                    .query_row(params![r.product, r.code], |x| x.get(0))
-                    .optional()?;
-                let code_there: Option<String> = by_serial
-                    .query_row(params![r.product, r.serial], |x| x.get(0))
-                    .optional()?;
-                let (status, reason) = match (serial_there, code_there) {
-                    (Some(s), _) if s == r.serial => {
-                        out.already += 1;
-                        (
-                            insert_status::INSERTED,
-                            Some("already in the ledger".to_string()),
-                        )
-                    }
-                    (Some(s), _) => {
-                        out.rejected += 1;
-                        (
-                            insert_status::REJECTED,
-                            Some(format!("code already in stock with serial {s}")),
-                        )
-                    }
-                    (None, Some(c)) => {
-                        out.rejected += 1;
-                        (
-                            insert_status::REJECTED,
-                            Some(format!("serial already in stock with code {c}")),
-                        )
-                    }
-                    (None, None) => {
-                        ins.execute(params![
-                            r.product,
-                            r.code,
-                            r.serial,
-                            r.expiry,
-                            batch_id,
-                            created_by,
-                            now,
-                            r.photo_path,
-                            r.photo_box
-                        ])?;
-                        out.inserted += 1;
-                        (insert_status::INSERTED, None)
-                    }
-                };
-                mark.execute(params![batch_id, r.line, status, reason, now])?;
-            }
-        }
-        progress(rows.len(), rows.len());
-        tx.execute(
-            "UPDATE staging_batches SET status_at = ?2 WHERE id = ?1",
-            params![batch_id, now],
-        )?;
-        tx.commit()?;
-        Ok(out)
+        self.confirm_to_ledger_in(
+            batch_id,
+            created_by,
+            crate::i18n::Lang::default(),
+            cancel,
+            progress,
+        )
     }
 
-    /// The rows a confirm would send (valid, kept, not yet inserted), for any ledger.
-    pub fn ready_rows(&self, batch_id: i64) -> Result<Vec<StagedRow>> {
-        ready_rows(self.conn(), batch_id)
-    }
-
-    /// Marks rows after a ledger answered: queued, inserted or rejected with the reason.
-    pub fn mark_rows(
+    /// [`Store::confirm_to_ledger`] with the reasons in `lang`.
+    pub fn confirm_to_ledger_in(
         &mut self,
         batch_id: i64,
-        lines: &[u64],
-        status: i64,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let now = now_text();
-        let tx = self.conn_mut().transaction()?;
-        {
-            let mut st = tx.prepare_cached(
-                "UPDATE staging_rows SET insert_status = ?3, insert_reason = ?4, status_at = ?5
-                 WHERE id = (?1 << 32) + ?2",
-            )?;
-            for l in lines {
-                st.execute(params![batch_id, l, status, reason, now])?;
+        created_by: &str,
+        lang: crate::i18n::Lang,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ConfirmOutcome> {
+        self.batch(batch_id)?;
+        let now = chrono::Local::now().naive_local();
+        let mut ledger = crate::store::ledger::SqliteLedger { store: &*self };
+        let r = crate::store::confirm::confirm_batch_with(
+            self.conn(),
+            &mut ledger,
+            batch_id,
+            created_by,
+            now,
+            lang,
+            cancel,
+            progress,
+        );
+        match r {
+            Ok(r) => Ok(ConfirmOutcome {
+                inserted: r.inserted,
+                already: r.recovered,
+                rejected: r.rejected,
+            }),
+            Err(crate::store::confirm::ConfirmError::Cancelled) => Err(StoreError::Cancelled),
+            Err(crate::store::confirm::ConfirmError::Ledger(e)) => {
+                Err(StoreError::Invalid(e.message(lang)))
             }
         }
-        tx.commit()?;
-        Ok(())
     }
 
     /// Per product: in stock, sold (left the shop, used included), used, and in stock expiring
@@ -1144,15 +1078,6 @@ fn whole_rupiah(d: Decimal) -> Result<i64> {
     }
     i64::try_from(d.mantissa() / 10i128.pow(d.scale()))
         .map_err(|_| StoreError::Invalid(format!("price {d} is too large")))
-}
-
-fn ready_rows(conn: &rusqlite::Connection, batch_id: i64) -> Result<Vec<StagedRow>> {
-    let mut st = conn.prepare_cached(&format!(
-        "{ROW_SELECT} WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 AND error_kind IS NULL AND dropped = 0
-                        AND insert_status IN (0, 1, 2) ORDER BY id"
-    ))?;
-    let rows = st.query_map([batch_id], staged_row_of)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 const ROW_SELECT: &str = "SELECT line, product, code, serial, expiry, error_field, error_kind,

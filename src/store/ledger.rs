@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use crate::ledger::{
     conflicts_against, Conflict, InsertReport, Ledger, LedgerError, LedgerVoucher, Sale, StockLine,
@@ -12,8 +12,10 @@ use crate::ledger::{
 };
 use crate::store::Store;
 
+/// Borrows the store shared, so the staging side of confirm can use the same connection
+/// while the ledger inserts (each in its own transaction).
 pub struct SqliteLedger<'a> {
-    pub store: &'a mut Store,
+    pub store: &'a Store,
 }
 
 fn err(e: impl std::fmt::Display) -> LedgerError {
@@ -22,26 +24,29 @@ fn err(e: impl std::fmt::Display) -> LedgerError {
 
 type Keys = HashMap<(String, String), String>;
 
-/// Existing (product, code) -> serial and (product, serial) -> code for the batch's products:
-/// one query per batch.
+/// Existing (product, code) -> serial and (product, serial) -> code for the batch's rows: two
+/// indexed lookups per row (UNIQUE(product, code) and UNIQUE(product, serial)), in-process, so
+/// the cost follows the batch, not the size of the ledger.
 fn keys(conn: &rusqlite::Connection, rows: &[LedgerVoucher]) -> rusqlite::Result<(Keys, Keys)> {
-    let mut products: Vec<&str> = rows.iter().map(|r| r.product.as_str()).collect();
-    products.sort();
-    products.dedup();
     let mut codes = HashMap::new();
     let mut serials = HashMap::new();
-    if products.is_empty() {
-        return Ok((codes, serials));
-    }
-    let marks = vec!["?"; products.len()].join(", ");
-    let mut st = conn.prepare(&format!(
-        "SELECT product, code, serial FROM vouchers WHERE product IN ({marks})"
-    ))?;
-    let mut q = st.query(rusqlite::params_from_iter(products.iter()))?;
-    while let Some(r) = q.next()? {
-        let (p, c, s): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-        codes.insert((p.clone(), c.clone()), s.clone());
-        serials.insert((p, s), c);
+    let mut by_code =
+        conn.prepare_cached("SELECT serial FROM vouchers WHERE product = ?1 AND code = ?2")?;
+    let mut by_serial =
+        conn.prepare_cached("SELECT code FROM vouchers WHERE product = ?1 AND serial = ?2")?;
+    for r in rows {
+        if let Some(serial) = by_code
+            .query_row(params![r.product, r.code], |x| x.get::<_, String>(0))
+            .optional()?
+        {
+            codes.insert((r.product.clone(), r.code.clone()), serial);
+        }
+        if let Some(code) = by_serial
+            .query_row(params![r.product, r.serial], |x| x.get::<_, String>(0))
+            .optional()?
+        {
+            serials.insert((r.product.clone(), r.serial.clone()), code);
+        }
     }
     Ok((codes, serials))
 }
@@ -62,11 +67,11 @@ impl Ledger for SqliteLedger<'_> {
         who: &str,
         now: NaiveDateTime,
     ) -> Result<InsertReport, LedgerError> {
-        let tx = self
-            .store
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(err)?;
+        let conn = self.store.conn();
+        // Immediate: the conflict check and the inserts see one state of the ledger.
+        let tx =
+            rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+                .map_err(err)?;
         let (codes, serials) = keys(&tx, rows).map_err(err)?;
         let conflicts = conflicts_against(rows, &codes, &serials);
         let mut inserted = Vec::new();
@@ -74,8 +79,9 @@ impl Ledger for SqliteLedger<'_> {
             let mut ins = tx
                 .prepare_cached(
                     "INSERT INTO vouchers(product, code, serial, expiry, status, batch_id,
-                                          created_by, entry_at)
-                     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)",
+                                          created_by, entry_at, photo_path, photo_box)
+                     SELECT ?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, photo_path, photo_box
+                     FROM (SELECT 1) LEFT JOIN staging_rows ON id = (?5 << 32) + ?8",
                 )
                 .map_err(err)?;
             let stamp = now.format("%Y-%m-%dT%H:%M:%S").to_string();
@@ -90,7 +96,8 @@ impl Ledger for SqliteLedger<'_> {
                     r.expiry.map(|d| d.to_string()),
                     r.batch_id,
                     who,
-                    stamp
+                    stamp,
+                    r.line
                 ])
                 .map_err(err)?;
                 inserted.push(r.line);
@@ -181,7 +188,7 @@ mod tests {
 
     #[test]
     fn both_ledgers_share_the_conflict_rule_and_the_confirm_path() {
-        let mut store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory().unwrap();
         store
             .conn()
             .execute_batch(
@@ -198,7 +205,7 @@ mod tests {
             v(2, "XLVD5", "1111222233334444", "111122223333"),
             v(3, "XLVD5", "5555666677778888", "444455556666"),
         ];
-        let mut l = SqliteLedger { store: &mut store };
+        let mut l = SqliteLedger { store: &store };
         let r = l.insert_batch(&rows, "t", now).unwrap();
         assert_eq!(r.inserted, vec![2, 3]);
         // again: both are the same vouchers, nothing added
@@ -212,5 +219,87 @@ mod tests {
         let st = l.voucher_status("111122223333").unwrap();
         assert_eq!(st.len(), 1);
         assert_eq!(st[0].usage, Usage::InStock);
+    }
+
+    #[test]
+    fn embedded_confirm_takes_the_shared_staging_path() {
+        use crate::i18n::Lang;
+        use crate::store::confirm::confirm_batch;
+        let store = Store::open_in_memory().unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO products(code, name, price) VALUES ('XLVD5', 'XL 5GB', 30000);
+                 INSERT INTO staging_batches(id, source, created_by, created_at, status_at)
+                 VALUES (7, 'image', 't', 'x', 'x');
+                 INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry,
+                                          photo_path, photo_box)
+                 VALUES ((7 << 32) + 1, 7, 1, 'XLVD5', '1111222233334444', '111122223333',
+                         '2028-01-01', 'photos/a.jpg', '1,2,3,4'),
+                        ((7 << 32) + 2, 7, 2, 'XLVD5', '5555666677778888', '444455556666',
+                         '', NULL, NULL),
+                        ((7 << 32) + 3, 7, 3, 'XLVD5', '9999000011112222', '111122223333',
+                         '', NULL, NULL);",
+            )
+            .unwrap();
+        let now = NaiveDate::from_ymd_opt(2026, 11, 21)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap();
+        let status = |line: i64| -> (i64, Option<String>) {
+            store
+                .conn()
+                .query_row(
+                    "SELECT insert_status, insert_reason FROM staging_rows WHERE id = (7 << 32) + ?1",
+                    [line],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap()
+        };
+        let mut l = SqliteLedger { store: &store };
+        let r = confirm_batch(store.conn(), &mut l, 7, "t", now, Lang::En).unwrap();
+        assert_eq!((r.sent, r.inserted, r.recovered, r.rejected), (3, 2, 0, 1));
+        assert_eq!(status(1), (3, None));
+        assert_eq!(status(2), (3, None));
+        let (st, reason) = status(3);
+        assert_eq!(st, 2);
+        assert_eq!(
+            reason.as_deref(),
+            Some("the serial appears twice in this batch; check the serial")
+        );
+        // The photo of the row goes with the voucher; an empty expiry stays empty.
+        let (photo, bbox, expiry): (Option<String>, Option<String>, Option<String>) = store
+            .conn()
+            .query_row(
+                "SELECT photo_path, photo_box, expiry FROM vouchers WHERE code = '1111222233334444'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(photo.as_deref(), Some("photos/a.jpg"));
+        assert_eq!(bbox.as_deref(), Some("1,2,3,4"));
+        assert_eq!(expiry.as_deref(), Some("2028-01-01"));
+        let e2: Option<String> = store
+            .conn()
+            .query_row(
+                "SELECT expiry FROM vouchers WHERE code = '5555666677778888'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(e2, None);
+        // Again: only the rejected row is pending; it is checked again and still refused, now
+        // against the ledger (the serial belongs to the first voucher). Nothing is added twice.
+        let r = confirm_batch(store.conn(), &mut l, 7, "t", now, Lang::En).unwrap();
+        assert_eq!((r.sent, r.inserted, r.rejected), (1, 0, 1));
+        assert_eq!(
+            status(3).1.as_deref(),
+            Some("the serial is already in stock with code 1111222233334444; check the serial")
+        );
+        let n: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM vouchers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
     }
 }

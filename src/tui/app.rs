@@ -69,6 +69,8 @@ pub struct App {
     last_status: Option<(Level, String, u64)>,
     conns: [ConnState; 3],
     pub jobs: Jobs,
+    /// Stops the SQL Server keeper (also when dropped with the app).
+    sql_keeper: Option<tokio::sync::watch::Sender<bool>>,
     tick: u64,
     quit: bool,
 }
@@ -101,8 +103,17 @@ impl App {
             last_status: None,
             conns,
             jobs: Jobs::new(tx),
+            sql_keeper: None,
             tick: 0,
             quit: false,
+        }
+    }
+
+    /// Quits: the background keepers stop with the app.
+    fn stop_keepers(&mut self) {
+        self.quit = true;
+        if let Some(k) = &self.sql_keeper {
+            let _ = k.send(true);
         }
     }
 
@@ -293,7 +304,7 @@ impl App {
         match action {
             Action::Quit => {
                 if self.jobs.is_empty() {
-                    self.quit = true;
+                    self.stop_keepers();
                     return vec![];
                 }
                 let n = self.jobs.len();
@@ -313,7 +324,7 @@ impl App {
             }
             Action::ForceQuit => {
                 self.jobs.cancel_all();
-                self.quit = true;
+                self.stop_keepers();
             }
             Action::Tick => {
                 self.tick += 1;
@@ -436,8 +447,10 @@ impl App {
     pub fn start(&mut self) {
         let router = crate::tui::probes::router(&self.config, &mut self.jobs, self.lang);
         self.conns[Backend::Router.index()] = router;
-        let sqlserver = crate::tui::probes::sqlserver(&self.config, &mut self.jobs, self.lang);
+        let (sqlserver, keeper) =
+            crate::tui::probes::sqlserver(&self.config, &mut self.jobs, self.lang);
         self.conns[Backend::SqlServer.index()] = sqlserver;
+        self.sql_keeper = keeper;
         let id = self.current;
         for a in self.with_screen(id, |s, ctx| s.on_show(ctx)) {
             self.dispatch(a);

@@ -106,6 +106,24 @@ impl Harness {
         }
     }
 
+    /// Applies actions as they come (background keepers report without a job) until `done`
+    /// holds; false if it still does not after `limit`.
+    pub async fn wait_until(&mut self, limit: Duration, done: impl Fn(&App) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            while let Ok(a) = self.rx.try_recv() {
+                self.app.dispatch(a);
+            }
+            if done(&self.app) {
+                return true;
+            }
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(a)) => self.app.dispatch(a),
+                Ok(None) | Err(_) => return done(&self.app),
+            }
+        }
+    }
+
     /// Lets every toast run out (the message log and the status line keep the text).
     pub fn expire_toasts(&mut self) {
         for _ in 0..200 {

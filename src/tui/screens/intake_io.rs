@@ -297,25 +297,6 @@ pub fn conn_state(s: crate::otomax::ConnState) -> ConnState {
     }
 }
 
-/// At start with `otomax.url` set: connect and check the mapping, for the status bar.
-pub fn probe_sqlserver(config: &Config, lang: Lang) -> Action {
-    let state = match crate::otomax::OtomaxLedger::new(&config.otomax) {
-        Err(e) => ConnState::Error(e.to_string()),
-        Ok(mut l) => match l.check() {
-            Err(_) => conn_state(l.state().get()),
-            Ok((problems, _)) if problems.iter().any(|p| p.blocks_writes) => ConnState::Error(
-                lang.t(
-                    "pemetaan tabel voucher tidak cocok; jalankan konter otomax check",
-                    "voucher table mapping does not match; run konter otomax check",
-                )
-                .into(),
-            ),
-            Ok(_) => ConnState::Connected,
-        },
-    };
-    Action::Conn(Backend::SqlServer, state)
-}
-
 /// Inserts the ready rows of a batch into the ledger: OtoMaX's SQL Server when `otomax.url` is
 /// set, else the embedded one. Returns (inserted, rejected). SQL Server's connection state goes
 /// to the status bar through `tx` as it changes.
@@ -335,6 +316,7 @@ pub fn insert_batch(
                     st,
                     batch,
                     &config.shop.user,
+                    lang,
                     p.cancel_flag(),
                     &mut report,
                 ))

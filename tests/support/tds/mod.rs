@@ -88,6 +88,7 @@ pub struct TdsServer {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// Dropping the server stops it: the listener closes and open connections are cut.
 impl Drop for TdsServer {
     fn drop(&mut self) {
         self.task.abort();
@@ -114,9 +115,13 @@ impl TdsServer {
         });
         let s2 = shared.clone();
         let task = tokio::spawn(async move {
+            // The connections live in this set: dropping the server (aborting this task) drops
+            // the set, which ends every open connection too, as a stopped server would.
+            let mut conns = tokio::task::JoinSet::new();
             while let Ok((sock, _)) = listener.accept().await {
+                while conns.try_join_next().is_some() {}
                 let s = s2.clone();
-                tokio::spawn(async move {
+                conns.spawn(async move {
                     let _ = sock.set_nodelay(true);
                     let mut c = Conn::new(s);
                     let _ = c.serve(sock).await;
