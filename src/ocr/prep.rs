@@ -55,6 +55,17 @@ pub struct Photo {
     pub original_size: (u32, u32),
 }
 
+/// A JPEG is whole when an end-of-image marker (FF D9) follows its last start-of-scan marker
+/// (FF DA). Inside the entropy-coded scan a 0xFF byte is always followed by 0x00 or a restart
+/// marker, so FF D9 there can only be the real end; bytes after it (phone trailers) are allowed.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    let Some(sos) = last_sos else {
+        return false;
+    };
+    bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
 /// Reads and decodes a photo file. A file that is not an image, a damaged one, and an overly
 /// large one each get their own error.
 pub fn load_photo(path: &Path) -> Result<(Photo, Vec<u8>), PhotoError> {
@@ -83,6 +94,12 @@ pub fn decode_photo(bytes: &[u8]) -> Result<Photo, PhotoError> {
     }
     if (w as u64) * (h as u64) > MAX_PIXELS {
         return Err(PhotoError::TooLarge(format!("{w}x{h} pixels")));
+    }
+    if format == image::ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        // the JPEG decoder fills a cut-off scan with gray instead of failing
+        return Err(PhotoError::Corrupt(
+            "the JPEG ends before its end-of-image marker".into(),
+        ));
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = image::Limits::default();
