@@ -55,15 +55,60 @@ pub struct Photo {
     pub original_size: (u32, u32),
 }
 
-/// A JPEG is whole when an end-of-image marker (FF D9) follows its last start-of-scan marker
-/// (FF DA). Inside the entropy-coded scan a 0xFF byte is always followed by 0x00 or a restart
-/// marker, so FF D9 there can only be the real end; bytes after it (phone trailers) are allowed.
-pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    let Some(sos) = last_sos else {
+/// A JPEG is whole when walking its marker segments from the start reaches the end-of-image
+/// marker (FF D9). Segments are skipped by their length (so an EXIF thumbnail inside APP1 does not
+/// count); after each start-of-scan the entropy-coded data is skipped up to the next real marker
+/// (FF 00 is a stuffed byte, FF D0..D7 restart markers, FF FF fill). Bytes after the end marker
+/// (phone trailers) are allowed.
+pub fn jpeg_is_complete(b: &[u8]) -> bool {
+    if b.len() < 4 || b[0] != 0xFF || b[1] != 0xD8 {
         return false;
-    };
-    bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
+    }
+    let mut i = 2usize;
+    loop {
+        // find the next marker
+        while i < b.len() && b[i] != 0xFF {
+            i += 1;
+        }
+        while i < b.len() && b[i] == 0xFF {
+            i += 1;
+        }
+        let Some(&m) = b.get(i) else {
+            return false;
+        };
+        i += 1;
+        match m {
+            0xD9 => return true,
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {
+                let (Some(&hi), Some(&lo)) = (b.get(i), b.get(i + 1)) else {
+                    return false;
+                };
+                let len = usize::from(hi) << 8 | usize::from(lo);
+                if len < 2 {
+                    return false;
+                }
+                i += len;
+                if i > b.len() {
+                    return false;
+                }
+                if m == 0xDA {
+                    // entropy-coded data: up to a marker other than stuffing or restart
+                    loop {
+                        while i < b.len() && b[i] != 0xFF {
+                            i += 1;
+                        }
+                        match b.get(i + 1) {
+                            None => return false,
+                            Some(0x00) | Some(0xD0..=0xD7) => i += 2,
+                            Some(0xFF) => i += 1,
+                            Some(_) => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Reads and decodes a photo file. A file that is not an image, a damaged one, and an overly
@@ -678,6 +723,13 @@ mod tests {
         assert!(decode_photo(&jpeg).is_ok());
         let cut = &jpeg[..jpeg.len() / 3];
         assert!(matches!(decode_photo(cut), Err(PhotoError::Corrupt(_))));
+        assert!(jpeg_is_complete(&jpeg));
+        let mut trailer = jpeg.clone();
+        trailer.extend_from_slice(b"phone trailer \xff\xda");
+        assert!(jpeg_is_complete(&trailer));
+        for n in [3, 100, jpeg.len() - 2, jpeg.len() - 1] {
+            assert!(!jpeg_is_complete(&jpeg[..n]), "cut at {n}");
+        }
     }
 
     #[test]
