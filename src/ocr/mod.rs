@@ -6,6 +6,7 @@
 
 pub mod parse;
 pub mod prep;
+pub mod score;
 
 #[cfg(feature = "ocr")]
 pub mod engine;
