@@ -10,6 +10,8 @@ use super::parse::Word;
 /// Page segmentation modes we use (Tesseract's PageSegMode numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Psm {
+    /// Tesseract's default: automatic page layout (what `tesseract photo.jpg out` does)
+    Auto = 3,
     /// find text lines anywhere (a card with a header bar, a panel and a barcode)
     Sparse = 11,
     /// one uniform block

@@ -1,5 +1,6 @@
 //! The naive baseline the reader is measured against: Tesseract on the whole photo, every run
-//! of 12 to 16 digits taken as a serial, the next such run on the same photo as its code.
+//! of 12 to 16 digits taken as a serial (no code, no pairing), with Tesseract's default layout
+//! analysis, as `tesseract photo.jpg out` would run.
 
 use std::path::Path;
 
@@ -14,7 +15,7 @@ pub fn read_photo(engine: &mut Engine, path: &Path) -> PhotoReport {
         Err(e) => return PhotoReport::failed(&shown, &e),
     };
     let gray = prep::to_gray(&photo.rgb);
-    let words = engine.words(&gray, Psm::Block, "");
+    let words = engine.words(&gray, Psm::Auto, "");
     let text = words
         .iter()
         .map(|w| w.text.as_str())
