@@ -81,6 +81,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::ocr::OcrCommand,
     },
+    /// Voucher photos: find the photo (and card box) of a voucher by serial or code.
+    Photo {
+        #[command(subcommand)]
+        cmd: crate::ocr::find::PhotoCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +181,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Sim { cmd }) => crate::routeros::sim::cli::run(&ctx, cmd),
         Some(Command::Hotspot { cmd }) => crate::hotspot::cli::run(&ctx, cmd),
         Some(Command::Ocr { cmd }) => crate::ocr::run(&ctx, cmd),
+        Some(Command::Photo { cmd }) => crate::ocr::find::run(&ctx, cmd),
         None => crate::tui::start(ctx.config.clone(), ctx.today),
     };
     match result {

@@ -4,6 +4,7 @@
 //! `prep` (image work) and `parse` (text rules) are pure and always built; the Tesseract parts
 //! (`engine`, `reader`, `pool`, `naive`) need the cargo feature `ocr` (on by default).
 
+pub mod find;
 pub mod parse;
 pub mod prep;
 pub mod score;
