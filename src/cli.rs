@@ -76,6 +76,16 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::hotspot::cli::HotspotCommand,
     },
+    /// Voucher photos: read the cards (serial, code, expiry, brand) in photos.
+    Ocr {
+        #[command(subcommand)]
+        cmd: crate::ocr::OcrCommand,
+    },
+    /// Voucher photos: find the photo (and card box) of a voucher by serial or code.
+    Photo {
+        #[command(subcommand)]
+        cmd: crate::ocr::find::PhotoCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +180,8 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Voucher(cmd)) => crate::otomax::cli::run_voucher(&ctx, cmd),
         Some(Command::Sim { cmd }) => crate::routeros::sim::cli::run(&ctx, cmd),
         Some(Command::Hotspot { cmd }) => crate::hotspot::cli::run(&ctx, cmd),
+        Some(Command::Ocr { cmd }) => crate::ocr::run(&ctx, cmd),
+        Some(Command::Photo { cmd }) => crate::ocr::find::run(&ctx, cmd),
         None => crate::tui::start(ctx.config.clone(), ctx.today),
     };
     match result {

@@ -10,6 +10,7 @@ pub mod import;
 pub mod jobs;
 pub mod ledger;
 pub mod logging;
+pub mod ocr;
 pub mod otomax;
 pub mod routeros;
 pub mod store;

@@ -1,0 +1,318 @@
+//! Voucher photos: find every card in a photo, read its serial, scratch code, expiry and brand,
+//! and say how sure the reading is.
+//!
+//! `prep` (image work) and `parse` (text rules) are pure and always built; the Tesseract parts
+//! (`engine`, `reader`, `pool`, `naive`) need the cargo feature `ocr` (on by default).
+
+pub mod find;
+pub mod parse;
+pub mod prep;
+pub mod score;
+
+#[cfg(feature = "ocr")]
+pub mod engine;
+#[cfg(feature = "ocr")]
+pub mod naive;
+#[cfg(feature = "ocr")]
+pub mod pool;
+#[cfg(feature = "ocr")]
+pub mod reader;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use crate::cli::{CmdResult, Ctx, UserError};
+
+/// Where a card lies in the original photo: axis-aligned bounds plus the card's own rotation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CardBox {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    /// degrees the card is turned in the photo
+    pub angle: f32,
+}
+
+impl CardBox {
+    pub fn from_rect(r: &prep::RotRect, (iw, ih): (u32, u32)) -> CardBox {
+        let (x, y, w, h) = r.bounds(iw, ih);
+        CardBox {
+            x,
+            y,
+            w,
+            h,
+            angle: (r.angle * 10.0).round() / 10.0,
+        }
+    }
+
+    /// "x,y,w,h,angle", as stored next to a voucher.
+    pub fn to_db(&self) -> String {
+        format!("{},{},{},{},{}", self.x, self.y, self.w, self.h, self.angle)
+    }
+}
+
+/// One card read from a photo.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Card {
+    pub serial: Option<String>,
+    pub code: Option<String>,
+    pub expiry: Option<String>,
+    pub brand: Option<String>,
+    pub confidence: f32,
+    pub needs_review: bool,
+    /// why the card needs review (empty when it does not)
+    pub reasons: Vec<String>,
+    #[serde(rename = "box")]
+    pub card_box: CardBox,
+}
+
+/// The verdict for one photo of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhotoReport {
+    pub photo: String,
+    pub cards: Vec<Card>,
+    /// "ok", "no_card", "duplicate" or "error"
+    pub verdict: String,
+    /// what went wrong and what to do, for every verdict but "ok"
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl PhotoReport {
+    pub fn failed(photo: &str, e: &dyn std::fmt::Display) -> PhotoReport {
+        PhotoReport {
+            photo: photo.to_string(),
+            cards: Vec::new(),
+            verdict: "error".into(),
+            message: Some(e.to_string()),
+        }
+    }
+
+    pub fn read(photo: &str, cards: Vec<Card>) -> PhotoReport {
+        let none = cards.is_empty();
+        PhotoReport {
+            photo: photo.to_string(),
+            cards,
+            verdict: if none { "no_card" } else { "ok" }.into(),
+            message: none.then(|| {
+                "no voucher card could be read in this photo; photograph the cards flat, \
+                 front side up, filling most of the frame"
+                    .to_string()
+            }),
+        }
+    }
+
+    pub fn duplicate(photo: &str, of: &str) -> PhotoReport {
+        PhotoReport {
+            photo: photo.to_string(),
+            cards: Vec::new(),
+            verdict: "duplicate".into(),
+            message: Some(format!(
+                "same file content as {of}; its cards are read there only"
+            )),
+        }
+    }
+}
+
+/// Image file extensions picked up when a folder is given.
+pub const PHOTO_EXTS: [&str; 7] = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"];
+
+/// Expands folders into their image files (sorted); files are kept as given, whatever they are,
+/// so a wrong file gets its own verdict instead of vanishing.
+pub fn collect_photos(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("cannot list folder {}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.is_file()
+                        && f.extension()
+                            .and_then(|e| e.to_str())
+                            .is_some_and(|e| PHOTO_EXTS.contains(&e.to_ascii_lowercase().as_str()))
+                })
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// For each input, the index of an earlier input with the same bytes (duplicate photos).
+pub fn find_duplicates(paths: &[PathBuf]) -> Vec<Option<usize>> {
+    let mut seen: HashMap<(u64, u64), usize> = HashMap::new();
+    paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let bytes = std::fs::read(p).ok()?;
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut h);
+            let key = (h.finish(), bytes.len() as u64);
+            match seen.get(&key) {
+                Some(&j) if std::fs::read(&paths[j]).ok().as_deref() == Some(&bytes[..]) => Some(j),
+                Some(_) => None,
+                None => {
+                    seen.insert(key, i);
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OcrCommand {
+    /// Read voucher cards in photos: one JSON line per photo with its cards.
+    Vouchers {
+        /// Photo files or folders of photos.
+        #[arg(required = true)]
+        photos: Vec<PathBuf>,
+        /// Worker threads (one Tesseract engine each); default: one per core.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+pub fn run(ctx: &Ctx, cmd: OcrCommand) -> CmdResult {
+    match cmd {
+        OcrCommand::Vouchers { photos, threads } => vouchers(ctx, &photos, threads),
+    }
+}
+
+#[cfg(not(feature = "ocr"))]
+fn vouchers(_ctx: &Ctx, _photos: &[PathBuf], _threads: Option<usize>) -> CmdResult {
+    Err(Box::new(UserError(
+        "this konter was built without OCR (cargo feature `ocr`); rebuild with default features \
+         and Tesseract installed (make deps) to read voucher photos"
+            .into(),
+    )))
+}
+
+#[cfg(feature = "ocr")]
+fn vouchers(ctx: &Ctx, photos: &[PathBuf], threads: Option<usize>) -> CmdResult {
+    let paths = collect_photos(photos).map_err(UserError)?;
+    if paths.is_empty() {
+        return Err(Box::new(UserError(
+            "no photos found; give JPEG/PNG files or a folder holding them".into(),
+        )));
+    }
+    let threads = threads.unwrap_or_else(pool::default_threads);
+    let mut bad = 0usize;
+    let mut total_cards = 0usize;
+    let mut review = 0usize;
+    pool::read_batch(&paths, threads, &mut |report: PhotoReport| {
+        if report.verdict == "error" {
+            bad += 1;
+        }
+        total_cards += report.cards.len();
+        review += report.cards.iter().filter(|c| c.needs_review).count();
+        if ctx.json {
+            ctx.emit(&serde_json::to_value(&report).unwrap_or_default());
+        } else {
+            print_human(ctx, &report);
+        }
+    })
+    .map_err(|e| UserError(e.to_string()))?;
+    if !ctx.json {
+        let lang = ctx.lang();
+        println!(
+            "{}: {} {}, {} {}, {} {}",
+            lang.t("Selesai", "Done"),
+            paths.len(),
+            lang.t("foto", "photos"),
+            total_cards,
+            lang.t("kartu", "cards"),
+            review,
+            lang.t("perlu dicek", "need review")
+        );
+    }
+    Ok(if bad > 0 { 2 } else { 0 })
+}
+
+#[cfg(feature = "ocr")]
+fn print_human(ctx: &Ctx, r: &PhotoReport) {
+    let lang = ctx.lang();
+    match &r.message {
+        Some(m) => println!("{}: {} ({m})", r.photo, r.verdict),
+        None => println!(
+            "{}: {} {}",
+            r.photo,
+            r.cards.len(),
+            lang.t("kartu", "cards")
+        ),
+    }
+    for c in &r.cards {
+        println!(
+            "  SN {:<20} {} {:<20} exp {:<10} {:<10} {:.2}{}",
+            c.serial.as_deref().unwrap_or("-"),
+            lang.t("kode", "code"),
+            c.code.as_deref().unwrap_or("-"),
+            c.expiry.as_deref().unwrap_or("-"),
+            c.brand.as_deref().unwrap_or("-"),
+            c.confidence,
+            if c.needs_review {
+                format!("  [{}: {}]", lang.t("cek", "review"), c.reasons.join("; "))
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+/// The photo's file name, as the scorer and the staging rows refer to it.
+pub fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_expand_to_images_and_files_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.jpg"), b"x").unwrap();
+        std::fs::write(dir.path().join("a.PNG"), b"y").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"z").unwrap();
+        let txt = dir.path().join("notes.txt");
+        let got = collect_photos(&[dir.path().to_path_buf(), txt.clone()]).unwrap();
+        let names: Vec<String> = got.iter().map(|p| file_name(p)).collect();
+        assert_eq!(names, ["a.PNG", "b.jpg", "notes.txt"]);
+    }
+
+    #[test]
+    fn duplicates_point_at_the_first_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.jpg");
+        let b = dir.path().join("b.jpg");
+        let c = dir.path().join("c.jpg");
+        std::fs::write(&a, b"same bytes").unwrap();
+        std::fs::write(&b, b"other").unwrap();
+        std::fs::write(&c, b"same bytes").unwrap();
+        assert_eq!(find_duplicates(&[a, b, c]), vec![None, None, Some(0)]);
+    }
+
+    #[test]
+    fn box_is_stored_as_text() {
+        let b = CardBox {
+            x: 1,
+            y: 2,
+            w: 3,
+            h: 4,
+            angle: -2.5,
+        };
+        assert_eq!(b.to_db(), "1,2,3,4,-2.5");
+    }
+}

@@ -1,0 +1,535 @@
+//! From recognised words on one upright card to its fields: serial, scratch code, expiry, brand.
+//! Pure: no image, no Tesseract, so every rule is unit-tested.
+
+use chrono::NaiveDate;
+
+/// One recognised word with its box on the card image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub text: String,
+    pub x: i32,
+    pub y: i32,
+    pub w: i32,
+    pub h: i32,
+    /// Tesseract's confidence, 0..100
+    pub conf: f32,
+}
+
+/// Words grouped into one text line, left to right.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub words: Vec<Word>,
+}
+
+impl Line {
+    pub fn text(&self) -> String {
+        self.words
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    pub fn top(&self) -> i32 {
+        self.words.iter().map(|w| w.y).min().unwrap_or(0)
+    }
+    pub fn bottom(&self) -> i32 {
+        self.words.iter().map(|w| w.y + w.h).max().unwrap_or(0)
+    }
+    pub fn height(&self) -> i32 {
+        self.bottom() - self.top()
+    }
+}
+
+/// Groups words into lines by vertical overlap; lines top to bottom, words left to right.
+pub fn group_lines(mut words: Vec<Word>) -> Vec<Line> {
+    words.retain(|w| !w.text.trim().is_empty());
+    words.sort_by_key(|w| (w.y + w.h / 2, w.x));
+    let mut lines: Vec<Line> = Vec::new();
+    for w in words {
+        let mid = w.y + w.h / 2;
+        let hit = lines.iter_mut().find(|l| {
+            let (t, b) = (l.top(), l.bottom());
+            let overlap = (b.min(w.y + w.h) - t.max(w.y)) as f32;
+            mid >= t && mid <= b && overlap >= 0.4 * (w.h.min(b - t)) as f32
+        });
+        match hit {
+            Some(l) => l.words.push(w),
+            None => lines.push(Line { words: vec![w] }),
+        }
+    }
+    for l in &mut lines {
+        l.words.sort_by_key(|w| w.x);
+    }
+    lines.sort_by_key(|l| l.top());
+    lines
+}
+
+/// A digit run found on a line: the digits, and the index range of the words it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigitRun {
+    pub digits: String,
+    pub first_word: usize,
+    pub last_word: usize,
+    pub min_conf: f32,
+}
+
+/// Maps letters that OCR confuses with digits, inside a token that is mostly digits.
+fn digitize(token: &str) -> Option<String> {
+    let t: String = token
+        .chars()
+        .filter(|c| !matches!(c, '-' | '.' | ',' | ':' | ';' | '\'' | '"' | '_'))
+        .collect();
+    if t.is_empty() {
+        return None;
+    }
+    let digits = t.chars().filter(|c| c.is_ascii_digit()).count();
+    if digits * 2 < t.chars().count() + 1 {
+        return None;
+    }
+    t.chars()
+        .map(|c| match c {
+            '0'..='9' => Some(c),
+            'O' | 'o' | 'D' | 'Q' => Some('0'),
+            'I' | 'l' | '|' | 'i' | '!' => Some('1'),
+            'S' | 's' => Some('5'),
+            'B' => Some('8'),
+            'Z' | 'z' => Some('2'),
+            'G' => Some('6'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The longest run of digit-like words on the line (grouped digits join into one run).
+pub fn digit_run(line: &Line, skip_words: usize) -> Option<DigitRun> {
+    let mut best: Option<DigitRun> = None;
+    let mut cur: Option<DigitRun> = None;
+    for (i, w) in line.words.iter().enumerate().skip(skip_words) {
+        // a label glued to digits ("SN:1234") leaves its digit tail
+        let text = strip_label(&w.text).unwrap_or(w.text.as_str());
+        match digitize(text) {
+            Some(d) => {
+                let c = cur.get_or_insert(DigitRun {
+                    digits: String::new(),
+                    first_word: i,
+                    last_word: i,
+                    min_conf: 100.0,
+                });
+                c.digits.push_str(&d);
+                c.last_word = i;
+                c.min_conf = c.min_conf.min(w.conf);
+            }
+            None => {
+                if let Some(c) = cur.take() {
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| c.digits.len() > b.digits.len())
+                    {
+                        best = Some(c);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(c) = cur.take() {
+        if best
+            .as_ref()
+            .is_none_or(|b| c.digits.len() > b.digits.len())
+        {
+            best = Some(c);
+        }
+    }
+    best
+}
+
+fn norm_label(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_uppercase()
+}
+
+/// If the word starts with a serial label glued to digits, the rest after it.
+fn strip_label(word: &str) -> Option<&str> {
+    let up = word.to_uppercase();
+    for l in ["S/N:", "S/N", "SN:", "SN.", "SN"] {
+        if up.starts_with(l) && word.len() > l.len() {
+            let rest = &word[l.len()..];
+            if rest.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                return Some(rest);
+            }
+        }
+    }
+    None
+}
+
+/// How many leading words of the line form a serial label (SN, S/N, Serial, No. Seri, ...).
+pub fn serial_label_words(line: &Line) -> Option<usize> {
+    let ws: Vec<String> = line.words.iter().map(|w| norm_label(&w.text)).collect();
+    for (i, w) in ws.iter().enumerate().take(3) {
+        let two = ws.get(i + 1).map(|n| format!("{w}{n}"));
+        let is = |s: &str| {
+            matches!(
+                s,
+                "SN" | "SIN" | "S1N" | "5N" | "SERIAL" | "SERIALNO" | "SERI" | "NOSERI" | "NSERI"
+            )
+        };
+        if two.as_deref().is_some_and(is) {
+            return Some(i + 2);
+        }
+        if is(w) {
+            return Some(i + 1);
+        }
+        if strip_label(&line.words[i].text).is_some() {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Whether the line is (or starts with) a scratch-code label: KODE VOUCHER, VOUCHER CODE, PIN.
+pub fn is_code_label(line: &Line) -> bool {
+    let t = norm_label(&line.text());
+    t.contains("KODE") || t.contains("CODE") || t.starts_with("PIN") || t.contains("KODEVOUCHER")
+}
+
+/// Whether the line says the panel is still covered ("GOSOK DI SINI", "SCRATCH HERE").
+pub fn is_covered_panel(line: &Line) -> bool {
+    let t = norm_label(&line.text());
+    t.contains("GOSOK") || t.contains("DISINI") || t.contains("SCRATCH")
+}
+
+const MONTHS: [(&str, u32); 24] = [
+    ("JAN", 1),
+    ("FEB", 2),
+    ("PEB", 2),
+    ("MAR", 3),
+    ("APR", 4),
+    ("MEI", 5),
+    ("MAY", 5),
+    ("JUN", 6),
+    ("JUL", 7),
+    ("AGU", 8),
+    ("AGT", 8),
+    ("AUG", 8),
+    ("SEP", 9),
+    ("OKT", 10),
+    ("OCT", 10),
+    ("NOV", 11),
+    ("NOP", 11),
+    ("DES", 12),
+    ("DEC", 12),
+    ("JANUARI", 1),
+    ("FEBRUARI", 2),
+    ("MARET", 3),
+    ("APRIL", 4),
+    ("AGUSTUS", 8),
+];
+
+/// A date in the text as ISO `YYYY-MM-DD`: dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, yyyy-mm-dd,
+/// dd/mm/yy, or "12 Jan 2027". Returns the first valid one.
+pub fn find_date(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    // numeric groups with their separators
+    let mut groups: Vec<(String, usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let s = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            groups.push((chars[s..i].iter().collect(), s, i));
+        } else {
+            i += 1;
+        }
+    }
+    let sep_ok = |a: usize, b: usize| {
+        let between: String = chars[a..b].iter().collect();
+        let t = between.trim();
+        (t.len() == 1 && matches!(t, "/" | "-" | "." | "|"))
+            || (t.is_empty() && !between.is_empty())
+    };
+    for k in 0..groups.len().saturating_sub(2) {
+        let (a, b, c) = (&groups[k], &groups[k + 1], &groups[k + 2]);
+        if !sep_ok(a.2, b.1) || !sep_ok(b.2, c.1) {
+            continue;
+        }
+        let num = |s: &str| s.parse::<i32>().ok();
+        let (y, m, d) = if a.0.len() == 4 {
+            (num(&a.0), num(&b.0), num(&c.0))
+        } else if c.0.len() == 4 {
+            (num(&c.0), num(&b.0), num(&a.0))
+        } else if c.0.len() == 2 && a.0.len() <= 2 {
+            (num(&c.0).map(|y| 2000 + y), num(&b.0), num(&a.0))
+        } else {
+            continue;
+        };
+        if let (Some(y), Some(m), Some(d)) = (y, m, d) {
+            if let Some(date) = NaiveDate::from_ymd_opt(y, m as u32, d as u32) {
+                if (2000..=2099).contains(&y) {
+                    return Some(date.format("%Y-%m-%d").to_string());
+                }
+            }
+        }
+    }
+    // "12 Jan 2027"
+    let toks: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, '/' | '-' | '.' | ','))
+        .filter(|t| !t.is_empty())
+        .map(|t| t.to_uppercase())
+        .collect();
+    for k in 0..toks.len().saturating_sub(2) {
+        let month = MONTHS
+            .iter()
+            .find(|(name, _)| toks[k + 1].starts_with(name) || toks[k + 1] == *name)
+            .map(|(_, m)| *m);
+        if let (Ok(d), Some(m), Ok(y)) = (toks[k].parse::<u32>(), month, toks[k + 2].parse::<i32>())
+        {
+            if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                return Some(date.format("%Y-%m-%d").to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Known operator brands and how they are printed.
+pub const BRANDS: [(&str, &str); 9] = [
+    ("TELKOMSEL", "TELKOMSEL"),
+    ("INDOSAT", "INDOSAT"),
+    ("IM3", "INDOSAT"),
+    ("XL", "XL"),
+    ("AXIS", "AXIS"),
+    ("TRI", "TRI"),
+    ("SMARTFREN", "SMARTFREN"),
+    ("BYU", "by.U"),
+    ("BY.U", "by.U"),
+];
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The brand named by a word, tolerating one OCR slip in long names.
+pub fn match_brand(word: &str) -> Option<&'static str> {
+    let w = norm_label(word);
+    if w.is_empty() {
+        return None;
+    }
+    for (printed, brand) in BRANDS {
+        let p = norm_label(printed);
+        if w == p {
+            return Some(brand);
+        }
+        if p.len() >= 5 && edit_distance(&w, &p) <= 1 {
+            return Some(brand);
+        }
+    }
+    None
+}
+
+/// What the first reading of a card found, with where it found it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CardFields {
+    pub serial: Option<DigitRunAt>,
+    pub code: Option<DigitRunAt>,
+    pub expiry: Option<String>,
+    pub expiry_line: Option<usize>,
+    pub brand: Option<&'static str>,
+    /// the panel says "GOSOK DI SINI": code is null on purpose
+    pub covered: bool,
+    /// a code label was seen but no code could be read under it
+    pub code_label_without_code: bool,
+    /// more long digit runs than a serial and a code: something is off
+    pub extra_runs: usize,
+    pub serial_labelled: bool,
+}
+
+/// A digit run and the line it is on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigitRunAt {
+    pub line: usize,
+    pub run: DigitRun,
+}
+
+/// Serials and codes are 10 to 20 digits.
+pub fn plausible_len(n: usize) -> bool {
+    (10..=20).contains(&n)
+}
+
+/// Finds the fields among a card's lines (top to bottom).
+pub fn extract(lines: &[Line]) -> CardFields {
+    let mut f = CardFields::default();
+    let mut code_label_line: Option<usize> = None;
+    let mut long_runs: Vec<(usize, DigitRun, bool)> = Vec::new(); // (line, run, labelled serial)
+    for (i, l) in lines.iter().enumerate() {
+        if f.brand.is_none() {
+            f.brand = l.words.iter().find_map(|w| match_brand(&w.text));
+        }
+        if is_covered_panel(l) {
+            f.covered = true;
+        }
+        if is_code_label(l) {
+            code_label_line = Some(i);
+            // a code on the same line after the label
+            if let Some(r) = digit_run(l, 0).filter(|r| plausible_len(r.digits.len())) {
+                long_runs.push((i, r, false));
+            }
+            continue;
+        }
+        if let Some(skip) = serial_label_words(l) {
+            if let Some(r) = digit_run(l, skip).filter(|r| r.digits.len() >= 6) {
+                long_runs.push((i, r, true));
+                continue;
+            }
+        }
+        if let Some(d) = find_date(&l.text()) {
+            let t = norm_label(&l.text());
+            let keyword = ["BERLAKU", "EXP", "SD", "VALID", "SAMPAI", "HINGGA", "AKTIF"]
+                .iter()
+                .any(|k| t.contains(k));
+            if f.expiry.is_none() || keyword {
+                f.expiry = Some(d);
+                f.expiry_line = Some(i);
+            }
+            continue;
+        }
+        if let Some(r) = digit_run(l, 0).filter(|r| plausible_len(r.digits.len())) {
+            long_runs.push((i, r, false));
+        }
+    }
+    // serial: the labelled run; code: the run on or right under the code label
+    if let Some(pos) = long_runs.iter().position(|(_, _, lab)| *lab) {
+        let (line, run, _) = long_runs.remove(pos);
+        f.serial = Some(DigitRunAt { line, run });
+        f.serial_labelled = true;
+    }
+    if let Some(cl) = code_label_line {
+        if let Some(pos) = long_runs
+            .iter()
+            .position(|(line, _, _)| *line == cl || *line == cl + 1)
+        {
+            let (line, run, _) = long_runs.remove(pos);
+            f.code = Some(DigitRunAt { line, run });
+        } else {
+            f.code_label_without_code = true;
+        }
+    }
+    if f.serial.is_none() && !long_runs.is_empty() {
+        // unlabelled serial: below the code if there is one, else the longest run
+        let after_code = f.code.as_ref().map(|c| c.line);
+        let pos = long_runs
+            .iter()
+            .position(|(line, _, _)| after_code.is_some_and(|c| *line > c))
+            .unwrap_or(0);
+        let (line, run, _) = long_runs.remove(pos);
+        f.serial = Some(DigitRunAt { line, run });
+    }
+    if f.code.is_none() && !f.covered && code_label_line.is_none() && !long_runs.is_empty() {
+        // an unlabelled code: the long run above the serial
+        let (line, run, _) = long_runs.remove(0);
+        f.code = Some(DigitRunAt { line, run });
+    }
+    f.extra_runs = long_runs.len();
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(y: i32, words: &[&str]) -> Line {
+        Line {
+            words: words
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Word {
+                    text: t.to_string(),
+                    x: 10 + 80 * i as i32,
+                    y,
+                    w: 70,
+                    h: 20,
+                    conf: 90.0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn dates_in_many_forms() {
+        assert_eq!(
+            find_date("Berlaku s/d 06/04/2028").as_deref(),
+            Some("2028-04-06")
+        );
+        assert_eq!(find_date("Exp: 28/02/2027").as_deref(), Some("2027-02-28"));
+        assert_eq!(find_date("exp 2027-12-01").as_deref(), Some("2027-12-01"));
+        assert_eq!(find_date("valid 3 Jan 2027").as_deref(), Some("2027-01-03"));
+        assert_eq!(find_date("Exp: 31/02/2027"), None);
+        assert_eq!(find_date("SN 1234 5678 9012"), None);
+    }
+
+    #[test]
+    fn grouped_digits_join_and_labels_are_skipped() {
+        let l = line(0, &["SN:", "1234", "5678", "9012"]);
+        assert_eq!(serial_label_words(&l), Some(1));
+        assert_eq!(digit_run(&l, 1).unwrap().digits, "123456789012");
+        let l = line(0, &["No.", "Seri", "123456789012345"]);
+        assert_eq!(serial_label_words(&l), Some(2));
+        let l = line(0, &["S/N", "12345678901O"]);
+        assert_eq!(digit_run(&l, 1).unwrap().digits, "123456789010");
+        let l = line(0, &["SN:123456789012"]);
+        assert_eq!(serial_label_words(&l), Some(0));
+        assert_eq!(digit_run(&l, 0).unwrap().digits, "123456789012");
+    }
+
+    #[test]
+    fn card_fields_with_labels() {
+        let lines = vec![
+            line(0, &["TELKOMSEL"]),
+            line(40, &["VOUCHER", "DATA", "2GB"]),
+            line(80, &["KODE", "VOUCHER"]),
+            line(100, &["1417", "0753", "6455", "68"]),
+            line(140, &["Serial:", "677188357951"]),
+            line(180, &["Berlaku", "s/d", "06/04/2028"]),
+        ];
+        let f = extract(&lines);
+        assert_eq!(f.brand, Some("TELKOMSEL"));
+        assert_eq!(f.serial.unwrap().run.digits, "677188357951");
+        assert_eq!(f.code.unwrap().run.digits, "14170753645568");
+        assert_eq!(f.expiry.as_deref(), Some("2028-04-06"));
+    }
+
+    #[test]
+    fn covered_panel_and_unlabelled_serial() {
+        let lines = vec![
+            line(0, &["XL"]),
+            line(80, &["GOSOK", "DI", "SINI"]),
+            line(140, &["6771", "8835", "7951"]),
+            line(180, &["Exp:", "01/12/2027"]),
+        ];
+        let f = extract(&lines);
+        assert!(f.covered);
+        assert_eq!(f.serial.unwrap().run.digits, "677188357951");
+        assert!(f.code.is_none());
+        assert_eq!(f.brand, Some("XL"));
+    }
+
+    #[test]
+    fn brand_tolerates_one_slip() {
+        assert_eq!(match_brand("TELKOMSE1"), Some("TELKOMSEL"));
+        assert_eq!(match_brand("by.U"), Some("by.U"));
+        assert_eq!(match_brand("VOUCHER"), None);
+    }
+}
