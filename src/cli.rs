@@ -86,6 +86,9 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::ocr::find::PhotoCommand,
     },
+    /// Read-only HTTP endpoint for a chat bot: `--photos` serves GET /photos?serial=... (JSON) and
+    /// GET /photos/image?serial=... (the card as JPEG), behind the [serve] bearer token.
+    Serve(crate::serve::ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,6 +185,7 @@ pub fn run(cli: Cli) -> i32 {
         Some(Command::Hotspot { cmd }) => crate::hotspot::cli::run(&ctx, cmd),
         Some(Command::Ocr { cmd }) => crate::ocr::run(&ctx, cmd),
         Some(Command::Photo { cmd }) => crate::ocr::find::run(&ctx, cmd),
+        Some(Command::Serve(args)) => crate::serve::run(&ctx, args),
         None => crate::tui::start(ctx.config.clone(), ctx.today),
     };
     match result {

@@ -21,6 +21,8 @@ pub struct Config {
     pub router: RouterConfig,
     pub hotspot: HotspotConfig,
     pub ui: UiConfig,
+    pub serve: ServeConfig,
+    pub ocr: OcrConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -253,6 +255,96 @@ impl Default for UiConfig {
     }
 }
 
+/// `konter serve --photos`: the read-only photo endpoint for a chat bot.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Address the endpoint listens on (`--bind` overrides it).
+    pub bind: String,
+    /// Bearer token the caller must send (at least 16 characters); KONTER_SERVE_TOKEN overrides
+    /// it. A secret: never printed or logged.
+    pub token: String,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            bind: "127.0.0.1:8088".into(),
+            token: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("bind", &self.bind)
+            .field("token", &redacted(&self.token))
+            .finish()
+    }
+}
+
+/// What a secret shows in debug output: only whether it is set.
+fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        ""
+    } else {
+        "<redacted>"
+    }
+}
+
+/// Voucher photos.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct OcrConfig {
+    pub ai: AiConfig,
+}
+
+/// The optional AI extractor: an OpenAI-compatible vision model whose reading is merged with the
+/// OCR result (the OCR result wins where the model fails or breaks a product rule).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AiConfig {
+    /// Off by default; `konter ocr vouchers --ai` asks for it once.
+    pub enabled: bool,
+    /// Base URL of the OpenAI-compatible API, up to and including `/v1`.
+    pub base_url: String,
+    /// Vision model name, e.g. "llava" or "qwen2.5vl" on Ollama.
+    pub model: String,
+    /// Bearer key; empty: no Authorization header. KONTER_AI_KEY overrides it. A secret.
+    pub api_key: String,
+    /// Seconds to wait for the whole answer; then the OCR result stands alone.
+    pub timeout_s: u64,
+    /// The longer side of the photo sent to the model, in pixels.
+    pub max_side: u32,
+}
+
+impl Default for AiConfig {
+    fn default() -> Self {
+        AiConfig {
+            enabled: false,
+            base_url: "http://127.0.0.1:11434/v1".into(),
+            model: "qwen2.5vl".into(),
+            api_key: String::new(),
+            timeout_s: 60,
+            max_side: 1600,
+        }
+    }
+}
+
+impl std::fmt::Debug for AiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiConfig")
+            .field("enabled", &self.enabled)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &redacted(&self.api_key))
+            .field("timeout_s", &self.timeout_s)
+            .field("max_side", &self.max_side)
+            .finish()
+    }
+}
+
 #[derive(Debug)]
 pub enum ConfigError {
     NotFound(PathBuf),
@@ -274,7 +366,7 @@ impl std::fmt::Display for ConfigError {
             ConfigError::Parse(p, e) => write!(f, "config file {} is not valid: {e}", p.display()),
             ConfigError::Insecure(p, mode) => write!(
                 f,
-                "config file {} holds a password but can be read by others (mode {:o}); \
+                "config file {} holds a password or token but can be read by others (mode {:o}); \
                  run `chmod 600 {}` and start again",
                 p.display(),
                 mode & 0o777,
@@ -377,6 +469,12 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
     if let Some(v) = env("KONTER_ROUTER_PASSWORD") {
         config.router.password = v;
     }
+    if let Some(v) = env("KONTER_SERVE_TOKEN").filter(|s| !s.is_empty()) {
+        config.serve.token = v;
+    }
+    if let Some(v) = env("KONTER_AI_KEY").filter(|s| !s.is_empty()) {
+        config.ocr.ai.api_key = v;
+    }
     if let Some(v) = env("KONTER_LANG").filter(|s| !s.is_empty()) {
         config.shop.language = match v.to_ascii_lowercase().as_str() {
             "id" => Lang::Id,
@@ -392,9 +490,12 @@ fn apply_env(config: &mut Config, env: &dyn Fn(&str) -> Option<String>) -> Resul
 }
 
 impl Config {
-    /// A password in the file (not from the environment) makes the file secret.
+    /// A password, token or key in the file (not from the environment) makes the file secret.
     pub fn holds_secret(&self) -> bool {
-        !self.router.password.is_empty() || url_has_password(&self.otomax.url)
+        !self.router.password.is_empty()
+            || url_has_password(&self.otomax.url)
+            || !self.serve.token.is_empty()
+            || !self.ocr.ai.api_key.is_empty()
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -522,6 +623,43 @@ mod tests {
             load(Some(&p), &env_of(&[])).unwrap_err(),
             ConfigError::Insecure(..)
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn serve_token_and_ai_key_in_the_file_count_as_secrets() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        for text in [
+            "[serve]\ntoken = \"0123456789abcdef0123\"\n",
+            "[ocr.ai]\napi_key = \"sk-rahasia\"\n",
+        ] {
+            let p = dir.path().join("c.toml");
+            fs::write(&p, text).unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+            let err = load(Some(&p), &env_of(&[])).unwrap_err();
+            assert!(matches!(err, ConfigError::Insecure(..)), "{text}: {err}");
+            assert!(!err.to_string().contains("rahasia"), "{err}");
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+            assert!(load(Some(&p), &env_of(&[])).is_ok());
+        }
+    }
+
+    #[test]
+    fn serve_token_and_ai_key_come_from_the_environment_and_stay_out_of_debug() {
+        let l = load(
+            Some(Path::new("config.example.toml")),
+            &env_of(&[
+                ("KONTER_SERVE_TOKEN", "tok-0123456789abcdef"),
+                ("KONTER_AI_KEY", "sk-0123456789"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(l.config.serve.token, "tok-0123456789abcdef");
+        assert_eq!(l.config.ocr.ai.api_key, "sk-0123456789");
+        assert!(!l.config.ocr.ai.enabled);
+        let shown = format!("{:?}", l.config);
+        assert!(!shown.contains("0123456789"), "{shown}");
     }
 
     #[test]

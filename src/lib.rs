@@ -13,5 +13,6 @@ pub mod logging;
 pub mod ocr;
 pub mod otomax;
 pub mod routeros;
+pub mod serve;
 pub mod store;
 pub mod tui;

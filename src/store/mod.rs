@@ -80,6 +80,29 @@ impl Store {
         Self::setup(conn, path.to_path_buf())
     }
 
+    /// Opens an existing database for reading only: no migrations, no writes. With WAL it reads
+    /// while another process (the TUI) writes. A missing file is an error, not a new store.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        use rusqlite::OpenFlags;
+        if !path.is_file() {
+            return Err(StoreError::Open(
+                path.to_path_buf(),
+                "no database there yet; run `konter init` first".into(),
+            ));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Open(path.to_path_buf(), e.to_string()))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY;")?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
     /// A private in-memory store, for tests and dry runs.
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
