@@ -4,6 +4,7 @@
 //! `prep` (image work) and `parse` (text rules) are pure and always built; the Tesseract parts
 //! (`engine`, `reader`, `pool`, `naive`) need the cargo feature `ocr` (on by default).
 
+pub mod ai;
 pub mod find;
 pub mod parse;
 pub mod prep;
@@ -180,17 +181,25 @@ pub enum OcrCommand {
         /// Worker threads (one Tesseract engine each); default: one per core.
         #[arg(long)]
         threads: Option<usize>,
+        /// Also ask the AI model of [ocr.ai] (OpenAI-compatible) and merge its reading
+        /// (on without this flag when [ocr.ai] enabled = true).
+        #[arg(long)]
+        ai: bool,
     },
 }
 
 pub fn run(ctx: &Ctx, cmd: OcrCommand) -> CmdResult {
     match cmd {
-        OcrCommand::Vouchers { photos, threads } => vouchers(ctx, &photos, threads),
+        OcrCommand::Vouchers {
+            photos,
+            threads,
+            ai,
+        } => vouchers(ctx, &photos, threads, ai || ctx.config.ocr.ai.enabled),
     }
 }
 
 #[cfg(not(feature = "ocr"))]
-fn vouchers(_ctx: &Ctx, _photos: &[PathBuf], _threads: Option<usize>) -> CmdResult {
+fn vouchers(_ctx: &Ctx, _photos: &[PathBuf], _threads: Option<usize>, _ai: bool) -> CmdResult {
     Err(Box::new(UserError(
         "this konter was built without OCR (cargo feature `ocr`); rebuild with default features \
          and Tesseract installed (make deps) to read voucher photos"
@@ -199,7 +208,7 @@ fn vouchers(_ctx: &Ctx, _photos: &[PathBuf], _threads: Option<usize>) -> CmdResu
 }
 
 #[cfg(feature = "ocr")]
-fn vouchers(ctx: &Ctx, photos: &[PathBuf], threads: Option<usize>) -> CmdResult {
+fn vouchers(ctx: &Ctx, photos: &[PathBuf], threads: Option<usize>, use_ai: bool) -> CmdResult {
     let paths = collect_photos(photos).map_err(UserError)?;
     if paths.is_empty() {
         return Err(Box::new(UserError(
@@ -210,16 +219,47 @@ fn vouchers(ctx: &Ctx, photos: &[PathBuf], threads: Option<usize>) -> CmdResult 
     let mut bad = 0usize;
     let mut total_cards = 0usize;
     let mut review = 0usize;
-    pool::read_batch(&paths, threads, &mut |report: PhotoReport| {
+    // The shop's product length rules judge the model's numbers (generic ones without a store).
+    let rules = if use_ai {
+        ctx.open_store()
+            .and_then(|s| s.products())
+            .map(|p| ai::Rules::from_products(&p))
+            .unwrap_or_default()
+    } else {
+        ai::Rules::default()
+    };
+    pool::read_batch(&paths, threads, &mut |mut report: PhotoReport| {
         if report.verdict == "error" {
             bad += 1;
+        }
+        let mut ai_note: Option<Option<String>> = None;
+        if use_ai && report.verdict != "error" && report.verdict != "duplicate" {
+            let cards = std::mem::take(&mut report.cards);
+            let merged =
+                ai::extract_with(Path::new(&report.photo), cards, &ctx.config.ocr.ai, &rules);
+            if let Some(note) = &merged.note {
+                tracing::warn!(photo = %report.photo, "{note}");
+            }
+            report.cards = merged.cards;
+            if !report.cards.is_empty() && report.verdict == "no_card" {
+                report.verdict = "ok".into();
+                report.message = None;
+            }
+            ai_note = Some(merged.note);
         }
         total_cards += report.cards.len();
         review += report.cards.iter().filter(|c| c.needs_review).count();
         if ctx.json {
-            ctx.emit(&serde_json::to_value(&report).unwrap_or_default());
+            let mut v = serde_json::to_value(&report).unwrap_or_default();
+            if let Some(note) = &ai_note {
+                v["ai"] = serde_json::json!({"used": note.is_none(), "note": note});
+            }
+            ctx.emit(&v);
         } else {
             print_human(ctx, &report);
+            if let Some(Some(note)) = &ai_note {
+                println!("  AI: {note}");
+            }
         }
     })
     .map_err(|e| UserError(e.to_string()))?;
