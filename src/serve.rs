@@ -505,7 +505,7 @@ fn percent_decode(s: &str) -> Result<String, String> {
 /// The vouchers with that serial (or code), through the same store function as `photo find`.
 pub fn lookup(db: &Path, q: &Query) -> crate::store::Result<Vec<VoucherDetail>> {
     let store = Store::open_read_only(db)?;
-    let mut found = store.find_vouchers(&q.digits)?;
+    let mut found = store.find_photo_vouchers(&q.digits)?;
     found.retain(|v| match q.field {
         Field::Serial => v.serial == q.digits,
         Field::Code => v.code == q.digits,

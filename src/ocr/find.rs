@@ -21,7 +21,11 @@ pub fn run(ctx: &Ctx, cmd: PhotoCommand) -> CmdResult {
 fn find(ctx: &Ctx, query: &str) -> CmdResult {
     let lang = ctx.lang();
     let store = ctx.open_store()?;
-    let found = store.find_vouchers(query)?;
+    let mut found = store.find_photo_vouchers(query)?;
+    if found.is_empty() {
+        // Not in stock and not read from a photo: maybe staged from a list, to say so.
+        found = store.find_vouchers(query)?;
+    }
     if found.is_empty() {
         return Err(Box::new(UserError(format!(
             "{} '{query}'; {}",

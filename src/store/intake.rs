@@ -193,6 +193,37 @@ pub struct VoucherDetail {
     pub photo_box: Option<String>,
 }
 
+/// The columns of a staged row as [`staged_detail`] reads them.
+const STAGED_COLUMNS: &str =
+    "SELECT s.product, s.code, s.serial, s.expiry, s.insert_status, s.batch_id, s.line,
+            b.created_by, coalesce(s.entry_at, b.created_at), s.photo_path, s.photo_box
+     FROM staging_rows s JOIN staging_batches b ON b.id = s.batch_id";
+
+fn staged_detail(r: &rusqlite::Row) -> rusqlite::Result<VoucherDetail> {
+    Ok(VoucherDetail {
+        place: "staging",
+        product: r.get(0)?,
+        code: r.get(1)?,
+        serial: r.get(2)?,
+        expiry: r.get(3)?,
+        status: match r.get::<_, i64>(4)? {
+            0 => "new",
+            1 => "queued",
+            2 => "rejected",
+            _ => "inserted",
+        }
+        .into(),
+        batch_id: r.get(5)?,
+        line: r.get(6)?,
+        created_by: r.get(7)?,
+        entry_at: r.get(8)?,
+        sold_at: None,
+        used_at: None,
+        photo_path: r.get(9)?,
+        photo_box: r.get(10)?,
+    })
+}
+
 /// Keys already staged in other batches and not yet inserted, with their batch.
 type StagedKeys = VoucherKeys<i64>;
 
@@ -828,7 +859,38 @@ impl Store {
     }
 
     /// Finds a voucher by serial or code (spaces and dashes ignored), in the ledger and in staging.
+    ///
+    /// The ledger and the staged cards read from photos are looked up by index
+    /// ([`Store::find_photo_vouchers`]); the other staged rows (typed or from lists, not yet in
+    /// stock) have no index on serial or code, so they are scanned only when neither of those
+    /// holds the number.
     pub fn find_vouchers(&self, query: &str) -> Result<Vec<VoucherDetail>> {
+        let mut out = self.find_photo_vouchers(query)?;
+        if !out.is_empty() {
+            return Ok(out);
+        }
+        let q = crate::domain::voucher::normalize_number(query);
+        if q.is_empty() {
+            return Ok(out);
+        }
+        let mut st = self.conn().prepare_cached(&format!(
+            "{STAGED_COLUMNS}
+             WHERE (s.serial = ?1 OR s.code = ?1) AND s.insert_status <> 3 AND s.dropped = 0
+               AND s.photo_path IS NULL
+             ORDER BY s.batch_id DESC, s.line LIMIT 50"
+        ))?;
+        let rows = st.query_map([&q], staged_detail)?;
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    }
+
+    /// The lookup of `konter photo find` and `konter serve --photos`: the ledger (indexes on
+    /// serial and on code) and every staged card read from a photo, also one already sent to
+    /// OtoMaX (index on the staged photo cards only, so list intake pays nothing for it). Never
+    /// scans; under a millisecond among a million vouchers.
+    pub fn find_photo_vouchers(&self, query: &str) -> Result<Vec<VoucherDetail>> {
         let q = crate::domain::voucher::normalize_number(query);
         if q.is_empty() {
             return Ok(Vec::new());
@@ -841,11 +903,11 @@ impl Store {
              UNION
              SELECT v.product, v.code, v.serial, coalesce(v.expiry, ''), v.status, v.batch_id,
                     v.created_by, v.entry_at, v.sold_at, v.used_at, v.photo_path, v.photo_box
-             FROM vouchers v WHERE v.code = ?1",
+             FROM vouchers v WHERE v.code = ?1
+             ORDER BY 1, 2",
         )?;
-        let mut rows = st.query([&q])?;
-        while let Some(r) = rows.next()? {
-            out.push(VoucherDetail {
+        let rows = st.query_map([&q], |r| {
+            Ok(VoucherDetail {
                 place: "ledger",
                 product: r.get(0)?,
                 code: r.get(1)?,
@@ -865,39 +927,29 @@ impl Store {
                 used_at: r.get(9)?,
                 photo_path: r.get(10)?,
                 photo_box: r.get(11)?,
-            });
+            })
+        })?;
+        for r in rows {
+            out.push(r?);
         }
-        let mut st = self.conn().prepare_cached(
-            "SELECT s.product, s.code, s.serial, s.expiry, s.insert_status, s.batch_id, s.line,
-                    b.created_by, coalesce(s.entry_at, b.created_at), s.photo_path, s.photo_box
-             FROM staging_rows s JOIN staging_batches b ON b.id = s.batch_id
-             WHERE (s.serial = ?1 OR s.code = ?1) AND s.insert_status <> 3 AND s.dropped = 0
-             ORDER BY s.batch_id DESC, s.line LIMIT 50",
-        )?;
-        let mut rows = st.query([&q])?;
-        while let Some(r) = rows.next()? {
-            out.push(VoucherDetail {
-                place: "staging",
-                product: r.get(0)?,
-                code: r.get(1)?,
-                serial: r.get(2)?,
-                expiry: r.get(3)?,
-                status: match r.get::<_, i64>(4)? {
-                    0 => "new",
-                    1 => "queued",
-                    2 => "rejected",
-                    _ => "inserted",
-                }
-                .into(),
-                batch_id: r.get(5)?,
-                line: r.get(6)?,
-                created_by: r.get(7)?,
-                entry_at: r.get(8)?,
-                sold_at: None,
-                used_at: None,
-                photo_path: r.get(9)?,
-                photo_box: r.get(10)?,
-            });
+        let ledger = out.len();
+        let mut st = self.conn().prepare_cached(&format!(
+            "SELECT * FROM (
+               {STAGED_COLUMNS} WHERE s.serial = ?1 AND s.photo_path IS NOT NULL AND s.dropped = 0
+               UNION
+               {STAGED_COLUMNS} WHERE s.code = ?1 AND s.photo_path IS NOT NULL AND s.dropped = 0)
+             ORDER BY 6 DESC, 7 LIMIT 50"
+        ))?;
+        let rows = st.query_map([&q], staged_detail)?;
+        for r in rows {
+            let v = r?;
+            // A card already confirmed into the ledger shows there, once.
+            let in_ledger = out[..ledger]
+                .iter()
+                .any(|l| l.product == v.product && l.code == v.code);
+            if !(v.status == "inserted" && in_ledger) {
+                out.push(v);
+            }
         }
         Ok(out)
     }

@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0220_hotspot",
         sql: include_str!("sql/0220_hotspot.sql"),
     },
+    Migration {
+        name: "0350_photo_lookup",
+        sql: include_str!("sql/0350_photo_lookup.sql"),
+    },
 ];
 
 pub fn run(conn: &mut Connection) -> rusqlite::Result<usize> {
