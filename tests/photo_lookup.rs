@@ -3,6 +3,9 @@
 
 use konter::store::Store;
 
+/// line, batch, code, serial, insert_status, dropped, photo
+type Row = (u64, i64, &'static str, &'static str, i64, i64, Option<&'static str>);
+
 fn store_with_rows() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("konter.db")).unwrap();
@@ -22,7 +25,7 @@ fn store_with_rows() -> (tempfile::TempDir, Store) {
     )
     .unwrap();
     // line, batch, code, serial, insert_status, dropped, photo
-    let rows: [(u64, i64, &str, &str, i64, i64, Option<&str>); 5] = [
+    let rows: [Row; 5] = [
         // a photo card sent to OtoMaX: not in the local ledger, only here
         (
             1,
