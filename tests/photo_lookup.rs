@@ -4,7 +4,15 @@
 use konter::store::Store;
 
 /// line, batch, code, serial, insert_status, dropped, photo
-type Row = (u64, i64, &'static str, &'static str, i64, i64, Option<&'static str>);
+type Row = (
+    u64,
+    i64,
+    &'static str,
+    &'static str,
+    i64,
+    i64,
+    Option<&'static str>,
+);
 
 fn store_with_rows() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();

@@ -384,7 +384,8 @@ fn refuses_wrong_tokens_bad_queries_and_other_methods() {
 fn a_slow_client_blocks_no_one_and_is_cut_off() {
     let (_dir, d) = shop();
     let srv = Server::start(&d, TOKEN, &["--read-timeout", "1"]);
-    // Half a request, never finished.
+    // A connection that never says anything, and half a request, never finished.
+    let mut idle = TcpStream::connect(&srv.addr).unwrap();
     let mut slow = TcpStream::connect(&srv.addr).unwrap();
     slow.write_all(b"GET /photos?serial=1 HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
