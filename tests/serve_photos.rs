@@ -73,17 +73,16 @@ fn shop() -> (tempfile::TempDir, PathBuf) {
     )
     .unwrap();
     let batch = c.last_insert_rowid();
+    let row = (batch << 32) + 1;
     c.execute(
-        "INSERT INTO staging_rows (id, batch_id, line, product, code, serial, expiry,
-                                   photo_path, photo_box)
-         VALUES (?1 * 4294967296 + 1, ?1, 1, ?2, ?3, ?4, '2027-01-31', ?5, '100,50,120,80,0')",
-        rusqlite::params![
-            batch,
-            product,
-            STAGED_CODE,
-            STAGED_SERIAL,
-            photos.join("IMG_0002.jpg").to_str().unwrap()
-        ],
+        "INSERT INTO staging_rows (id, product, code, serial, expiry)
+         VALUES (?1, ?2, ?3, ?4, '2027-01-31')",
+        rusqlite::params![row, product, STAGED_CODE, STAGED_SERIAL],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO staging_photos (row_id, photo_path, photo_box) VALUES (?1, ?2, '100,50,120,80,0')",
+        rusqlite::params![row, photos.join("IMG_0002.jpg").to_str().unwrap()],
     )
     .unwrap();
     (dir, d)
