@@ -37,3 +37,4 @@ bench: deps
 	cargo run --release --example bench_intake -- 100000
 	cargo run --release --example bench_router
 	cargo run --release --example bench_otomax
+	cargo run --release --example bench_photo_find

@@ -110,7 +110,15 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> CmdResult {
         .clone()
         .unwrap_or_else(|| ctx.config.serve.bind.clone());
     let db = ctx.config.db_path();
-    // Fail now, not at the first request, when the store is missing or unreadable.
+    // Fail now, not at the first request, when the store is missing or unreadable; bring its
+    // schema up to date once (the requests open it read-only and never migrate).
+    if !db.is_file() {
+        return Err(Box::new(UserError(format!(
+            "no store at {}; run `konter init` first (or set KONTER_DATA_DIR)",
+            db.display()
+        ))));
+    }
+    drop(Store::open(&db)?);
     Store::open_read_only(&db)?;
     let opts = ServeOptions {
         db,

@@ -448,6 +448,16 @@ fn refuses_to_start_without_a_long_token_and_never_prints_it() {
         assert!(text.contains("chmod 600"), "{text}");
         assert!(!text.contains(TOKEN), "{text}");
     }
+    // Without a store it says how to make one.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("none.toml"), "").unwrap();
+    let o = konter(empty.path())
+        .args(["serve", "--photos", "--bind", "127.0.0.1:0"])
+        .env("KONTER_SERVE_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("konter init"));
     // Without --photos it says what to add.
     let o = konter(&d)
         .args(["serve"])
