@@ -116,7 +116,7 @@ fn photo_lookup_finds_ledger_and_every_staged_photo_card_once() {
     assert_eq!(places(&f("200000000003")), [("staging", "new")]);
     assert!(f("200000000004").is_empty(), "dropped cards are gone");
     assert!(f("200000000005").is_empty(), "list rows have no photo");
-    // F3's search also finds the list row, by a scan once the indexed places miss.
+    // F3's search also finds the list row (by a scan of the list rows).
     let all = s.find_vouchers("200000000005").unwrap();
     assert_eq!(places(&all), [("staging", "new")]);
     assert_eq!(all[0].photo_path, None);

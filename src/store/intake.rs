@@ -888,14 +888,10 @@ impl Store {
     /// Finds a voucher by serial or code (spaces and dashes ignored), in the ledger and in staging.
     ///
     /// The ledger and the staged cards read from photos are looked up by index
-    /// ([`Store::find_photo_vouchers`]); the other staged rows (typed or from lists, not yet in
-    /// stock) have no index on serial or code, so they are scanned only when neither of those
-    /// holds the number.
+    /// ([`Store::find_photo_vouchers`]); the other staged rows not yet in stock (typed, or from
+    /// lists) have no index on serial or code (list intake stays lean), so they are scanned.
     pub fn find_vouchers(&self, query: &str) -> Result<Vec<VoucherDetail>> {
         let mut out = self.find_photo_vouchers(query)?;
-        if !out.is_empty() {
-            return Ok(out);
-        }
         let q = crate::domain::voucher::normalize_number(query);
         if q.is_empty() {
             return Ok(out);
