@@ -25,6 +25,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0220_hotspot",
         sql: include_str!("sql/0220_hotspot.sql"),
     },
+    Migration {
+        name: "0300_staging_cards",
+        sql: include_str!("sql/0300_staging_cards.sql"),
+    },
 ];
 
 pub fn run(conn: &mut Connection) -> rusqlite::Result<usize> {

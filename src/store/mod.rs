@@ -8,6 +8,7 @@ pub mod hotspot;
 pub mod intake;
 pub mod ledger;
 pub mod migrations;
+pub mod photos;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
