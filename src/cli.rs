@@ -103,6 +103,9 @@ pub enum ImportCmd {
         #[arg(long)]
         confirm: bool,
     },
+    /// Voucher photos: every card read becomes a staged line (source image) with its photo and
+    /// box; the same rules as a list. Needs the `ocr` feature.
+    Photos(crate::ocr::import::ImportPhotos),
 }
 
 /// What every command gets: the loaded config and how to print.
@@ -175,6 +178,9 @@ pub fn run(cli: Cli) -> i32 {
                     confirm,
                 },
         }) => import_vouchers(&ctx, &file, product.as_deref(), dry_run, confirm),
+        Some(Command::Import {
+            what: ImportCmd::Photos(args),
+        }) => crate::ocr::import::run(&ctx, args),
         Some(Command::Stock) => stock(&ctx),
         Some(Command::Otomax(cmd)) => crate::otomax::cli::run_otomax(&ctx, cmd),
         Some(Command::Voucher(cmd)) => crate::otomax::cli::run_voucher(&ctx, cmd),
@@ -262,7 +268,7 @@ fn demo(mut ctx: Ctx) -> CmdResult {
 }
 
 /// Ctrl-C sets the flag; the job checks it and rolls back.
-fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
+pub fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     std::thread::spawn(move || {

@@ -278,6 +278,9 @@ async fn f2_stays_fast_with_100k_rows() {
             dropped: false,
             insert_status: 0,
             insert_reason: None,
+            photo: None,
+            photo_box: None,
+            card: None,
         })
         .collect();
     t.app

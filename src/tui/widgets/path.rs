@@ -31,15 +31,23 @@ pub fn resolve(input: &str, base: &Path) -> PathBuf {
     }
 }
 
-fn offered(path: &Path, is_dir: bool) -> bool {
+fn offered(path: &Path, is_dir: bool, exts: &[&str]) -> bool {
     is_dir
         || path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("txt"))
+            .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
+/// The list files intake reads.
+pub const LIST_EXTS: [&str; 2] = ["csv", "txt"];
+
 pub fn complete(input: &str, base: &Path) -> Completion {
+    complete_with(input, base, &LIST_EXTS)
+}
+
+/// [`complete`] offering folders and files with one of `exts` (photos, say).
+pub fn complete_with(input: &str, base: &Path, exts: &[&str]) -> Completion {
     let typed = expand_home(input);
     let (dir_part, prefix) = match typed.rfind('/') {
         Some(i) => (&typed[..=i], &typed[i + 1..]),
@@ -62,7 +70,7 @@ pub fn complete(input: &str, base: &Path) -> Completion {
             let name = e.file_name().to_string_lossy().into_owned();
             let is_dir = e.path().is_dir();
             let hidden = name.starts_with('.') && !prefix.starts_with('.');
-            (name.starts_with(prefix) && !hidden && offered(&e.path(), is_dir))
+            (name.starts_with(prefix) && !hidden && offered(&e.path(), is_dir, exts))
                 .then_some((name, is_dir))
         })
         .collect();
@@ -132,6 +140,15 @@ mod tests {
         let c = complete("zzz", d.path());
         assert_eq!(c.input, "zzz");
         assert!(c.candidates.is_empty());
+    }
+
+    #[test]
+    fn photo_prompt_offers_photos() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("stok_nov.csv"), "x").unwrap();
+        fs::write(d.path().join("stok_foto.JPG"), "x").unwrap();
+        let c = complete_with("st", d.path(), &crate::ocr::PHOTO_EXTS);
+        assert_eq!(c.input, "stok_foto.JPG");
     }
 
     #[test]

@@ -1,0 +1,225 @@
+//! `konter import photos PHOTO...|DIR [--product CODE] [--dry-run] [--confirm] [--threads N]`:
+//! the cards of voucher photos into staging (and with `--confirm` into stock), in the style of
+//! `konter import vouchers`. With `--json`: one line per card, one per photo that gave no card,
+//! then the summary with the batch id.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use crate::cli::{CmdResult, Ctx, UserError};
+use crate::jobs::intake as intake_job;
+use crate::jobs::photos::{self, PhotoRequest};
+
+#[derive(Debug, Args)]
+pub struct ImportPhotos {
+    /// Photo files or folders of photos (JPEG, PNG, WebP, TIFF, BMP).
+    #[arg(required = true)]
+    pub photos: Vec<PathBuf>,
+    /// Stage every card as this product instead of mapping the card's brand.
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Show the verdicts only; stage nothing.
+    #[arg(long, conflicts_with = "confirm")]
+    pub dry_run: bool,
+    /// Also insert the accepted cards into stock (the same confirm as F2's C).
+    #[arg(long)]
+    pub confirm: bool,
+    /// Worker threads (one Tesseract engine each); default: one per core.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
+    let lang = ctx.lang();
+    let paths = super::collect_photos(&args.photos).map_err(UserError)?;
+    if paths.is_empty() {
+        return Err(Box::new(UserError(
+            lang.t(
+                "tidak ada foto; beri file JPEG/PNG atau folder berisi foto",
+                "no photos found; give JPEG/PNG files or a folder holding them",
+            )
+            .into(),
+        )));
+    }
+    let mut store = ctx.open_store()?;
+    let cancel = crate::cli::cancel_on_ctrl_c();
+    #[cfg(feature = "ocr")]
+    let threads = args.threads.unwrap_or_else(super::pool::default_threads);
+    #[cfg(not(feature = "ocr"))]
+    let threads = args.threads.unwrap_or(1);
+    let req = PhotoRequest {
+        photos: &paths,
+        product: args.product.as_deref(),
+        created_by: &ctx.config.shop.user,
+        today: ctx.today,
+        dry_run: args.dry_run,
+        threads,
+    };
+    let name = photos::batch_name(&args.photos, paths.len());
+    let json = ctx.json;
+    let out =
+        match photos::import_photos(&mut store, &req, &name, &cancel, &mut |_, _| {}, &mut |r| {
+            if !json {
+                eprintln!(
+                    "{}: {} {}",
+                    r.photo,
+                    r.cards.len(),
+                    lang.t("kartu", "cards")
+                );
+            }
+        }) {
+            Ok(o) => o,
+            Err(e) => return Err(Box::new(UserError(e.message(lang)))),
+        };
+    let results = out.stage.as_ref().map(|s| &s.results[..]).unwrap_or(&[]);
+    let mut line = 0usize;
+    let mut bad = 0usize;
+    let mut review = 0usize;
+    for r in &out.photos {
+        if r.verdict != "ok" {
+            bad += usize::from(r.verdict == "error");
+            if json {
+                ctx.emit(&json!({
+                    "photo": r.photo, "ok": false, "verdict": r.verdict, "reason": r.message,
+                }));
+            } else {
+                println!(
+                    "{}: {} ({})",
+                    r.photo,
+                    r.verdict,
+                    r.message.clone().unwrap_or_default()
+                );
+            }
+        }
+        for c in &r.cards {
+            let staged = &out.cards[line];
+            let res = results.get(line);
+            line += 1;
+            review += usize::from(c.needs_review);
+            let verdict = res.and_then(|x| x.verdict.as_ref());
+            if json {
+                ctx.emit(&json!({
+                    "photo": r.photo,
+                    "line": line,
+                    "ok": verdict.is_none(),
+                    "field": verdict.map(|v| v.field.as_str()),
+                    "reason": verdict.map(|v| v.message(lang)),
+                    "verdict": verdict.map(|v| v.code()),
+                    "product": res.map(|x| x.voucher.product.clone()),
+                    "product_match": staged.product_match,
+                    "serial": c.serial,
+                    "code": c.code,
+                    "expiry": c.expiry,
+                    "brand": c.brand,
+                    "confidence": c.confidence,
+                    "needs_review": c.needs_review,
+                    "reasons": c.reasons,
+                    "box": c.card_box,
+                }));
+            } else {
+                println!(
+                    "  {} {line}: SN {} {} {} exp {} {}{}{}",
+                    lang.t("baris", "line"),
+                    c.serial.as_deref().unwrap_or("-"),
+                    lang.t("kode", "code"),
+                    c.code.as_deref().unwrap_or("-"),
+                    c.expiry.as_deref().unwrap_or("-"),
+                    res.map(|x| x.voucher.product.as_str()).unwrap_or("-"),
+                    match verdict {
+                        Some(v) => format!("  {}", v.message(lang)),
+                        None => "  ok".into(),
+                    },
+                    if c.needs_review {
+                        format!("  [{}: {}]", lang.t("cek", "review"), c.reasons.join("; "))
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
+    let (accepted, rejected, batch) = out
+        .stage
+        .as_ref()
+        .map(|s| (s.accepted, s.rejected, s.batch_id))
+        .unwrap_or((0, 0, None));
+    if json {
+        ctx.emit(&json!({
+            "photos": out.photos.len(), "bad_photos": bad, "not_read": out.not_read,
+            "cards": out.cards.len(), "needs_review": review,
+            "accepted": accepted, "rejected": rejected, "batch": batch,
+        }));
+    } else {
+        let head = match batch {
+            Some(b) => format!("Batch #{b}"),
+            None if args.dry_run => lang
+                .t("Uji coba (tidak disimpan)", "Dry run (nothing saved)")
+                .to_string(),
+            None => lang
+                .t("Tidak ada batch (tidak ada kartu)", "No batch (no cards)")
+                .to_string(),
+        };
+        println!(
+            "{head}: {} {}, {} {}, {accepted} {}, {rejected} {}, {review} {}",
+            out.photos.len(),
+            lang.t("foto", "photos"),
+            out.cards.len(),
+            lang.t("kartu", "cards"),
+            lang.t("diterima", "accepted"),
+            lang.t("ditolak", "rejected"),
+            lang.t("perlu dicek", "need review"),
+        );
+        if out.not_read > 0 {
+            println!(
+                "{} {} {}",
+                lang.t("Dibatalkan:", "Cancelled:"),
+                out.not_read,
+                lang.t(
+                    "foto belum dibaca; kartu yang sudah terbaca tetap di batch",
+                    "photos not read; the cards already read are kept in the batch"
+                )
+            );
+        }
+    }
+    if out.not_read > 0 {
+        return Ok(130);
+    }
+    if let (true, Some(batch)) = (args.confirm, batch) {
+        let c = match intake_job::confirm(&mut store, &ctx.config, batch, &cancel, &mut |_, _| {}) {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = format!(
+                    "{} {}",
+                    e.message(lang),
+                    lang.t(
+                        "Batch tetap di staging; ulangi dengan konfirmasi di F2.",
+                        "The batch stays staged; retry the confirm from F2."
+                    )
+                );
+                if json {
+                    ctx.emit(&json!({ "error": msg, "batch": batch }));
+                } else {
+                    eprintln!("konter: {msg}");
+                }
+                return Ok(if e.is_cancelled() { 130 } else { 1 });
+            }
+        };
+        if json {
+            ctx.emit(&json!({ "batch": batch, "inserted": c.inserted, "already": c.already, "insert_rejected": c.rejected }));
+        } else {
+            println!(
+                "{}: {} {}, {} {}, {} {}",
+                lang.t("Masuk stok", "Into stock"),
+                c.inserted,
+                lang.t("baru", "new"),
+                c.already,
+                lang.t("sudah ada", "already there"),
+                c.rejected,
+                lang.t("ditolak", "rejected")
+            );
+        }
+    }
+    Ok(if bad > 0 { 2 } else { 0 })
+}
