@@ -1268,7 +1268,11 @@ impl Screen for IntakeScreen {
                 lang.t("Kode voucher", "Voucher code"),
                 Constraint::Length(19),
             ),
-            Column::new("Serial", Constraint::Length(13)),
+            // Serials on cards run to 16 digits; supplier lists have 12.
+            Column::new(
+                "Serial",
+                Constraint::Length(if batch.source == "image" { 17 } else { 13 }),
+            ),
             Column::new(lang.t("Kadaluarsa", "Expiry"), Constraint::Length(10)),
             Column::new("Status", Constraint::Fill(1)),
         ];
