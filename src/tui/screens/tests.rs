@@ -49,7 +49,7 @@ async fn harness(dir: &Path, w: u16, h: u16) -> Harness {
 }
 
 /// Entry times come from the clock of the machine that ran the seed: masked, width kept.
-fn mask_times(s: &str) -> String {
+pub(super) fn mask_times(s: &str) -> String {
     let b: Vec<char> = s.chars().collect();
     let pat = "dddd-dd-dd dd:dd:dd";
     let p: Vec<char> = pat.chars().collect();

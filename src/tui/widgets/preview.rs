@@ -73,9 +73,8 @@ fn parse_box(b: &str) -> Option<(u32, u32, u32, u32)> {
 /// Decodes the photo and cuts out the card (the whole photo when there is no box), shrunk to at
 /// most [`CROP_MAX`] pixels on its long side. Blocking: run it in a job.
 pub fn load_crop(path: &Path, card_box: Option<&str>) -> Result<DynamicImage, String> {
-    let (photo, _) = crate::ocr::prep::load_photo(path).map_err(|e| e.to_string())?;
-    let img = DynamicImage::ImageRgb8(photo.rgb);
-    let s = photo.scale_to_original.max(1e-6);
+    let (img, s) = decoded(path)?;
+    let s = s.max(1e-6);
     let cut = match card_box.and_then(parse_box) {
         Some((x, y, w, h)) => {
             let (iw, ih) = (img.width(), img.height());
@@ -85,13 +84,32 @@ pub fn load_crop(path: &Path, card_box: Option<&str>) -> Result<DynamicImage, St
             let h = ((h as f32 / s).ceil() as u32).clamp(1, ih - y);
             img.crop_imm(x, y, w, h)
         }
-        None => img,
+        None => (*img).clone(),
     };
     Ok(if cut.width().max(cut.height()) > CROP_MAX {
         cut.resize(CROP_MAX, CROP_MAX, image::imageops::FilterType::Triangle)
     } else {
         cut
     })
+}
+
+/// The last photo decoded, kept: a photo holds several cards, and their crops are asked for
+/// together. The lock also makes a second job for the same photo wait and reuse the first's.
+#[allow(clippy::type_complexity)]
+static LAST: std::sync::Mutex<Option<(std::path::PathBuf, Arc<DynamicImage>, f32)>> =
+    std::sync::Mutex::new(None);
+
+fn decoded(path: &Path) -> Result<(Arc<DynamicImage>, f32), String> {
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((p, img, s)) = last.as_ref() {
+        if p == path {
+            return Ok((img.clone(), *s));
+        }
+    }
+    let (photo, _) = crate::ocr::prep::load_photo(path).map_err(|e| e.to_string())?;
+    let img = Arc::new(DynamicImage::ImageRgb8(photo.rgb));
+    *last = Some((path.to_path_buf(), img.clone(), photo.scale_to_original));
+    Ok((img, photo.scale_to_original))
 }
 
 /// A finished crop job, for the screen that asked.
