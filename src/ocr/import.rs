@@ -206,18 +206,28 @@ pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
                 return Ok(if e.is_cancelled() { 130 } else { 1 });
             }
         };
+        // Valid cards still flagged for review are not sent: they wait in F2.
+        let held = results
+            .iter()
+            .zip(&out.cards)
+            .filter(|(r, c)| r.verdict.is_none() && c.needs_review)
+            .count();
         if json {
-            ctx.emit(&json!({ "batch": batch, "inserted": c.inserted, "already": c.already, "insert_rejected": c.rejected }));
+            ctx.emit(&json!({ "batch": batch, "inserted": c.inserted, "already": c.already, "insert_rejected": c.rejected, "held_for_review": held }));
         } else {
             println!(
-                "{}: {} {}, {} {}, {} {}",
+                "{}: {} {}, {} {}, {} {}, {held} {}",
                 lang.t("Masuk stok", "Into stock"),
                 c.inserted,
                 lang.t("baru", "new"),
                 c.already,
                 lang.t("sudah ada", "already there"),
                 c.rejected,
-                lang.t("ditolak", "rejected")
+                lang.t("ditolak", "rejected"),
+                lang.t(
+                    "menunggu dicek dengan foto di F2",
+                    "wait in F2 to be checked against the photo"
+                )
             );
         }
     }

@@ -182,15 +182,16 @@ impl Store {
         let mut done = fields_from_text(&confirmed);
         done.extend_from_slice(fields);
         let text = fields_to_text(&done);
-        self.conn().execute(
-            "UPDATE staging_cards SET confirmed = ?3 WHERE row_id = (?1 << 32) + ?2",
-            params![batch_id, line, text],
-        )?;
-        Ok(still_needs_review(
+        let still = still_needs_review(
             flagged,
             &fields_from_text(&review),
             &fields_from_text(&text),
-        ))
+        );
+        self.conn().execute(
+            "UPDATE staging_cards SET confirmed = ?3, cleared = ?4 WHERE row_id = (?1 << 32) + ?2",
+            params![batch_id, line, text, !still],
+        )?;
+        Ok(still)
     }
 }
 
@@ -304,6 +305,33 @@ mod tests {
             .unwrap();
         assert_eq!(n, 0);
         assert!(s.confirm_card_fields(1, 1, &[Field::Code]).is_err());
+    }
+
+    #[test]
+    fn a_card_to_review_stays_staged_on_confirm_until_checked() {
+        let mut s = store();
+        let cards = vec![
+            card("12345678901234", "123456789012", &[]),
+            card(
+                "22345678901234",
+                "223456789012",
+                &["code readings disagree"],
+            ),
+        ];
+        let id = s
+            .stage_cards(&batch(), &cards, today(), false, &AtomicBool::new(false))
+            .unwrap()
+            .batch_id
+            .unwrap();
+        let go = |s: &mut Store| {
+            s.confirm_to_ledger(id, "kasir1", &AtomicBool::new(false), &mut |_, _| {})
+                .unwrap()
+        };
+        assert_eq!(go(&mut s).inserted, 1, "only the clean card");
+        assert_eq!(s.staged_row(id, 2).unwrap().insert_status, 0);
+        s.confirm_card_fields(id, 2, &[Field::Code]).unwrap();
+        assert_eq!(go(&mut s).inserted, 1, "checked: now it goes");
+        assert_eq!(s.staged_row(id, 2).unwrap().insert_status, 3);
     }
 
     #[test]

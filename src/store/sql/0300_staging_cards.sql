@@ -14,6 +14,8 @@ CREATE TABLE staging_cards (
     review_fields TEXT NOT NULL DEFAULT '',
     -- the fields the user has confirmed against the photo since
     confirmed    TEXT NOT NULL DEFAULT '',
+    -- 1 once every flagged field is confirmed: the card may go into stock
+    cleared      INTEGER NOT NULL DEFAULT 0,
     -- how the product was chosen (JSON of domain::card::ProductMatch)
     product_match TEXT NOT NULL DEFAULT '{}'
 );

@@ -82,7 +82,7 @@ impl RowView {
         self.error.is_some() || self.insert_status == 2
     }
     pub fn is_ready(&self) -> bool {
-        self.error.is_none() && !self.dropped && self.insert_status == 0
+        self.error.is_none() && !self.dropped && self.insert_status == 0 && !self.needs_review()
     }
 }
 
@@ -235,6 +235,8 @@ pub struct IntakeScreen {
     /// Indices into `batch.rows` that pass the filters, in order.
     view: Vec<u32>,
     counts: (usize, usize, usize),
+    /// Valid cards still to be checked against their photo (not ready to insert).
+    to_review: usize,
     only_errors: bool,
     search: String,
     table: VTableState,
@@ -262,6 +264,7 @@ impl IntakeScreen {
             batch: None,
             view: Vec::new(),
             counts: (0, 0, 0),
+            to_review: 0,
             only_errors: false,
             search: String::new(),
             table: VTableState::default(),
@@ -297,6 +300,7 @@ impl IntakeScreen {
         let keep_line = self.selected_row().map(|r| r.line);
         self.view.clear();
         self.counts = (0, 0, 0);
+        self.to_review = 0;
         if let Some(b) = &self.batch {
             let needle: String = self
                 .search
@@ -313,6 +317,8 @@ impl IntakeScreen {
                     self.counts.2 += 1;
                 } else if r.is_error() {
                     self.counts.1 += 1;
+                } else if r.needs_review() {
+                    self.to_review += 1;
                 } else {
                     self.counts.0 += 1;
                 }
@@ -769,6 +775,15 @@ impl IntakeScreen {
             )];
         }
         let (ready, errors, _) = self.counts();
+        if ready == 0 && self.to_review > 0 {
+            return vec![Action::notify(
+                Level::Warn,
+                lang.t(
+                    "Belum ada kartu yang siap: cocokkan kartu bertanda cek dengan fotonya (Enter, lalu Ctrl+Y per kolom).",
+                    "No card is ready yet: check the flagged cards against their photo (Enter, then Ctrl+Y per field).",
+                ),
+            )];
+        }
         if ready == 0 {
             return vec![Action::notify(
                 Level::Warn,
@@ -783,7 +798,8 @@ impl IntakeScreen {
         } else {
             "OtoMaX (SQL Server)"
         };
-        let body = match lang {
+        let review = self.to_review;
+        let mut body = match lang {
             Lang::Id => format!(
                 "Masukkan {ready} voucher ke {target}? {errors} baris salah tetap di staging."
             ),
@@ -791,6 +807,14 @@ impl IntakeScreen {
                 "Insert {ready} vouchers into {target}? {errors} wrong lines stay in staging."
             ),
         };
+        if review > 0 {
+            body.push_str(&match lang {
+                Lang::Id => format!(" {review} kartu yang belum dicek dengan fotonya juga tetap."),
+                Lang::En => {
+                    format!(" {review} cards not yet checked against their photo stay too.")
+                }
+            });
+        }
         vec![Action::Confirm(Box::new(Confirm {
             title: format!("{} #{}", lang.t("Konfirmasi batch", "Confirm batch"), b.id),
             body,
@@ -1206,6 +1230,12 @@ impl Screen for IntakeScreen {
                 format!(" {errors} {} ", lang.t("salah", "wrong")),
                 if errors > 0 { t.error } else { t.dim },
             ));
+            if self.to_review > 0 {
+                right.push(Span::styled(
+                    format!(" {} {} ", self.to_review, lang.t("cek", "to check")),
+                    t.warn,
+                ));
+            }
             if inserted > 0 {
                 right.push(Span::styled(
                     format!(" {inserted} {} ", lang.t("masuk", "in")),
