@@ -7,7 +7,7 @@
 //! read are staged (nothing read is lost), and the outcome says how many photos were left.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use chrono::NaiveDate;
 
@@ -237,7 +237,7 @@ pub fn import_photos(
         progress(reports.len(), total);
     })
     .map_err(|e| PhotoError::Ocr(e.to_string()))?;
-    let not_read = if cancel.load(Ordering::Relaxed) {
+    let not_read = if cancel.load(std::sync::atomic::Ordering::Relaxed) {
         total - reports.len()
     } else {
         0
