@@ -887,6 +887,20 @@ fn status_word(r: &RowView, lang: Lang) -> String {
     }
 }
 
+/// For a valid card still flagged: why, and how to clear it.
+fn review_hint(r: &RowView, lang: Lang) -> Option<String> {
+    let c = r.card.as_ref().filter(|c| c.needs_review)?;
+    Some(format!(
+        "{}: {}. {}",
+        lang.t("Cek dengan foto", "Check against the photo"),
+        c.reasons.join("; "),
+        lang.t(
+            "Ctrl+Y pada kolom bertanda ? bila sudah cocok.",
+            "Ctrl+Y on each field marked ? once it matches."
+        )
+    ))
+}
+
 fn row_detail(r: &RowView, lang: Lang) -> Option<String> {
     if let Some(e) = &r.error {
         return Some(e.detail.clone());
@@ -1671,7 +1685,7 @@ impl IntakeScreen {
                     .batch
                     .as_ref()
                     .and_then(|b| b.rows.iter().find(|r| r.line == *line))
-                    .and_then(|r| row_detail(r, lang))
+                    .and_then(|r| row_detail(r, lang).or_else(|| review_hint(r, lang)))
                 {
                     let y = inner.y + 5;
                     if y < inner.y + inner.height {

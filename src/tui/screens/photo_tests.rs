@@ -145,6 +145,16 @@ async fn f2_photo_batch_puts_review_first_with_the_card_beside() {
         );
         assert!(s.contains("0003.jpg"), "the photo's name:\n{s}");
         insta::assert_snapshot!(format!("f2_photos_{w}x{h}"), s);
+        // Editing a card keeps its picture in sight, the flagged field marked.
+        t.keys("<Enter>");
+        let s = t.screen();
+        assert!(s.contains("? cek"), "{s}");
+        assert!(
+            s.contains('▀') || s.contains('▄'),
+            "the card's picture:\n{s}"
+        );
+        insta::assert_snapshot!(format!("f2_photo_edit_{w}x{h}"), s);
+        t.keys("<Esc>");
     }
 }
 

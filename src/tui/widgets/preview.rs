@@ -30,10 +30,30 @@ static PICKER: OnceLock<Picker> = OnceLock::new();
 /// after entering the alternate screen and before reading events; a terminal that does not
 /// answer gets half blocks.
 pub fn init_from_terminal() {
-    let picker = Picker::from_query_stdio().unwrap_or_else(|_| Picker::halfblocks());
-    tracing::info!("card previews: {:?}", picker.protocol_type());
+    let mut options = ratatui_image::picker::cap_parser::QueryStdioOptions::default();
+    options.timeout = QUERY_TIMEOUT;
+    let started = std::time::Instant::now();
+    let picker =
+        Picker::from_query_stdio_with_options(options).unwrap_or_else(|_| Picker::halfblocks());
+    if started.elapsed() >= QUERY_TIMEOUT {
+        // No full answer (tmux without passthrough drops the wrapped queries): the query's
+        // reader thread still waits on stdin and would eat the user's first key. A status
+        // request the terminal itself answers ends that read instead.
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = out.write_all(b"\x1b[5n");
+        let _ = out.flush();
+    }
+    tracing::info!(
+        "card previews: {:?} (terminal query {} ms)",
+        picker.protocol_type(),
+        started.elapsed().as_millis()
+    );
     let _ = PICKER.set(picker);
 }
+
+/// How long the terminal may take to answer the graphics query at start.
+const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// The picker found at start, or half blocks (tests, the CLI).
 pub fn picker() -> Picker {
