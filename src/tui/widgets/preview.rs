@@ -29,6 +29,8 @@ static PICKER: OnceLock<Picker> = OnceLock::new();
 /// Asks the terminal which graphics protocol it speaks and its cell size in pixels. Call once
 /// after entering the alternate screen and before reading events; a terminal that does not
 /// answer gets half blocks.
+// The options have a private field, so they cannot be built with `..Default::default()`.
+#[allow(clippy::field_reassign_with_default)]
 pub fn init_from_terminal() {
     let mut options = ratatui_image::picker::cap_parser::QueryStdioOptions::default();
     options.timeout = QUERY_TIMEOUT;
