@@ -159,8 +159,8 @@ fn main() {
         {
             let mut st = conn
                 .prepare(
-                    "INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry)
-                     VALUES ((1 << 32) + ?1, 1, ?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO staging_rows(id, product, code, serial, expiry)
+                     VALUES ((1 << 32) + ?1, ?2, ?3, ?4, ?5)",
                 )
                 .unwrap();
             for (i, v) in vouchers.iter().enumerate() {

@@ -522,3 +522,74 @@ fn dry_run_keeps_nothing() {
     assert_eq!((out.accepted, out.rejected, out.batch_id), (3, 8, None));
     assert_eq!((batch_count(&s), row_count(&s)), (b0, r0));
 }
+
+/// Every staged row's id is its batch and line (`batch << 32 | line`), whichever way it was
+/// written: lines after blank lines, rows with a verdict written after the valid ones, and
+/// lines after a header. The writer lets SQLite assign consecutive ids itself and checks it.
+#[test]
+fn staged_row_ids_are_batch_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let f = dir.path().join("gaps.csv");
+    let mut text = String::from("kode_produk,kode_voucher,serial,kadaluarsa\n");
+    let mut expected = Vec::new();
+    let mut line = 1;
+    for i in 0..300u64 {
+        // Blank lines now and then, and a bad row every 7th line.
+        if i % 50 == 10 {
+            text.push_str("\n\n");
+            line += 2;
+        }
+        line += 1;
+        let code = if i % 7 == 3 {
+            "12AB".to_string()
+        } else {
+            format!("{:016}", 5_100_000_000_000_000u64 + i)
+        };
+        text.push_str(&format!(
+            "XLVD5,{code},{:012},2028-01-01\n",
+            600_000_000_000u64 + i
+        ));
+        expected.push((line, i % 7 == 3));
+    }
+    std::fs::write(&f, text).unwrap();
+    let out = import(&mut s, &f, None).unwrap();
+    let batch = out.batch_id.unwrap();
+    let mut st = s
+        .conn()
+        .prepare(
+            "SELECT id, batch_id, line, error_kind IS NOT NULL FROM staging_rows
+             WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295 ORDER BY id",
+        )
+        .unwrap();
+    let got: Vec<(i64, i64, u64, bool)> = st
+        .query_map([batch], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    drop(st);
+    assert_eq!(got.len(), expected.len());
+    for ((id, b, l, bad), (want_line, want_bad)) in got.iter().zip(&expected) {
+        assert_eq!((*b, *l, *bad), (batch, *want_line, *want_bad));
+        assert_eq!(*id, (batch << 32) + *want_line as i64);
+    }
+    // A second list goes to its own range, after the first.
+    let again = dir.path().join("again.csv");
+    std::fs::write(
+        &again,
+        "kode_produk,kode_voucher,serial,kadaluarsa\nXLVD5,5200000000000001,700000000001,2028-01-01\n",
+    )
+    .unwrap();
+    let b2 = import(&mut s, &again, None).unwrap().batch_id.unwrap();
+    let id: i64 = s
+        .conn()
+        .query_row(
+            "SELECT id FROM staging_rows WHERE serial = '700000000001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(id, (b2 << 32) + 2);
+}

@@ -604,6 +604,56 @@ impl<V: Copy> VoucherKeys<V> {
         None
     }
 
+    /// Like [`VoucherKeys::insert_new`], for a map that holds keys of several origins: when
+    /// both the code and the serial are there, the one whose value ranks first (lowest
+    /// `rank`) is reported, the code on a tie.
+    pub fn insert_new_ranked(
+        &mut self,
+        product: &str,
+        code: &str,
+        serial: &str,
+        value: V,
+        rank: impl Fn(V) -> u8,
+    ) -> Option<(Field, V)> {
+        let id = self.product_id(product);
+        let c = Self::key_with(id, code);
+        let s = Self::key_with(id, serial);
+        match (self.codes.get(&c).copied(), self.serials.get(&s).copied()) {
+            (None, None) => {
+                self.codes.insert(c, value);
+                self.serials.insert(s, value);
+                None
+            }
+            (Some(a), Some(b)) if rank(b) < rank(a) => Some((Field::Serial, b)),
+            (Some(a), _) => Some((Field::Code, a)),
+            (None, Some(b)) => Some((Field::Serial, b)),
+        }
+    }
+
+    /// Adds the keys of another map whose `value` is Some; keys already here keep their value.
+    pub fn extend_from<W: Copy>(&mut self, other: &VoucherKeys<W>, value: impl Fn(W) -> Option<V>) {
+        let mut ids = vec![0u32; other.products.len()];
+        for (p, &id) in &other.products {
+            ids[id as usize] = self.product_id(p);
+        }
+        let remap = |k: &Key| match k {
+            Key::Num(id, len, n) => Key::Num(ids[*id as usize], *len, *n),
+            Key::Text(id, t) => Key::Text(ids[*id as usize], t.clone()),
+        };
+        self.codes.reserve(other.codes.len());
+        self.serials.reserve(other.serials.len());
+        for (k, &w) in &other.codes {
+            if let Some(v) = value(w) {
+                self.codes.entry(remap(k)).or_insert(v);
+            }
+        }
+        for (k, &w) in &other.serials {
+            if let Some(v) = value(w) {
+                self.serials.entry(remap(k)).or_insert(v);
+            }
+        }
+    }
+
     pub fn code(&self, product: &str, code: &str) -> Option<V> {
         self.key(product, code)
             .and_then(|k| self.codes.get(&k).copied())

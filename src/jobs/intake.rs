@@ -68,13 +68,16 @@ pub struct ImportRequest<'a> {
 
 /// Reads a list file and stages it as one batch. Progress is reported as (done, total) lines.
 /// Any failure, including cancel, leaves no batch behind.
+///
+/// The file is read while it is staged: a second thread reads and checks the lines while this
+/// one writes them, so reading, checking and writing overlap.
 pub fn import_file(
     store: &mut Store,
     req: &ImportRequest,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<StageOutcome, IntakeError> {
-    let parsed = import::read_file(req.path, req.product, cancel)?;
+    let mut reader = import::open_file(req.path, req.product)?;
     let name = req
         .path
         .file_name()
@@ -83,16 +86,32 @@ pub fn import_file(
         source: Source::Csv,
         file_name: name.as_deref(),
         created_by: req.created_by,
-        has_expiry: parsed.has_expiry,
+        has_expiry: reader.has_expiry,
     };
-    Ok(store.stage_lines(
+    let expected = reader.estimated_lines();
+    let lines = std::iter::from_fn(move || match reader.next_line() {
+        Ok(Some(line)) => Some(Ok(line)),
+        Ok(None) => None,
+        Err(e) => Some(Err(StoreError::Input(Box::new(e)))),
+    });
+    match store.stage_stream(
         &batch,
-        &parsed.lines,
+        lines,
+        expected,
         req.today,
         req.dry_run,
         cancel,
         progress,
-    )?)
+    ) {
+        Ok(out) => Ok(out),
+        // A list with a header and no line is the reader's verdict, not the store's.
+        Err(StoreError::NothingToStage) => Err(ImportError::HeaderOnly.into()),
+        Err(StoreError::Input(e)) => match e.downcast::<ImportError>() {
+            Ok(e) => Err(IntakeError::Import(*e)),
+            Err(e) => Err(IntakeError::Store(StoreError::Input(e))),
+        },
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Sends a staged batch's valid rows to the embedded ledger.

@@ -13,9 +13,10 @@ use serde::Serialize;
 
 use super::{now_text, Result, Store, StoreError};
 use crate::domain::voucher::{
-    check_line, check_owned_line, DuplicateIndex, Field, Problem, ProductRule, RawVoucher, Verdict,
-    Voucher, VoucherKeys,
+    check_line, check_owned_line, Field, Problem, ProductRule, RawVoucher, Verdict, Voucher,
+    VoucherKeys,
 };
+use crate::store::static_insert::{Bind, StaticInsert};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Product {
@@ -365,7 +366,8 @@ impl Store {
                     std::sync::mpsc::sync_channel::<Result<Vec<LineResult>>>(8);
                 let (rules, staged) = (&rules, &staged);
                 let checker = sc.spawn(move || {
-                    let mut checker = Checker::new(rules, staged, keys, today, expected);
+                    let mut checker =
+                        Checker::new(rules, staged, None, Some(keys), Preloaded, today, expected);
                     let mut lines = lines;
                     loop {
                         if cancel.load(Ordering::Relaxed) {
@@ -394,14 +396,13 @@ impl Store {
                         }
                     }
                 });
+                let mut writer = RowWriter::new(&tx, batch_id)?;
                 for part in from_checker {
                     let part = part?;
                     if cancel.load(Ordering::Relaxed) {
                         return Err(StoreError::Cancelled);
                     }
-                    for rows in part.chunks(CHUNK) {
-                        insert_chunk(&tx, batch_id, rows)?;
-                    }
+                    writer.write(&part)?;
                     results.extend(part);
                     progress(results.len(), expected.max(results.len()));
                 }
@@ -410,7 +411,9 @@ impl Store {
             })?,
             None => {
                 let lookup = SqlLookup::new(&tx)?;
-                let mut checker = Checker::new(&rules, &staged, lookup, today, expected);
+                let mut checker =
+                    Checker::new(&rules, &staged, None, None, lookup, today, expected);
+                let mut writer = RowWriter::new(&tx, batch_id)?;
                 for (i, item) in lines.enumerate() {
                     let (line, raw) = item?;
                     if i % 2048 == 0 {
@@ -426,11 +429,13 @@ impl Store {
                         verdict,
                     });
                     if results.len() - inserted == CHUNK {
-                        insert_chunk(&tx, batch_id, &results[inserted..])?;
+                        writer.write(&results[inserted..])?;
                         inserted = results.len();
                     }
                 }
-                insert_chunk(&tx, batch_id, &results[inserted..])?;
+                if inserted < results.len() {
+                    writer.write(&results[inserted..])?;
+                }
             }
         }
         if cancel.load(Ordering::Relaxed) {
@@ -496,12 +501,12 @@ impl Store {
                 }
             }
             let lookup = SqlLookup::new(&tx)?;
-            let mut checker = Checker::new(&rules, &staged, lookup, today, rows.len());
+            let mut checker = Checker::new(&rules, &staged, None, None, lookup, today, rows.len());
             // Inserted rows hold their keys first: nothing may repeat them.
             for (line, raw, _, dropped, status) in &rows {
                 if *status == insert_status::INSERTED && !dropped {
                     let (v, _) = check_line(raw, &|p| rules.get(p).copied(), today);
-                    checker.dups.check_and_add(&v, *line);
+                    checker.add_line(&v, *line);
                 }
             }
             let mut upd = tx.prepare_cached(
@@ -614,7 +619,7 @@ impl Store {
         let rules = self.product_rules()?;
         let staged = self.staged_keys(None)?;
         let lookup = SqlLookup::new(self.conn())?;
-        let mut checker = Checker::new(&rules, &staged, lookup, today, 0);
+        let mut checker = Checker::new(&rules, &staged, batch_id, None, lookup, today, 0);
         // Rows of the batch itself count as "in this batch" rather than "in staging".
         if let Some(b) = batch_id {
             let mut st = self.conn().prepare_cached(
@@ -629,9 +634,8 @@ impl Store {
                     serial: r.get(3)?,
                     expiry: String::new(),
                 };
-                checker.dups.check_and_add(&v, r.get(0)?);
+                checker.add_line(&v, r.get(0)?);
             }
-            checker.own_batch = Some(b);
         }
         checker.check(raw.clone(), u64::MAX)
     }
@@ -663,9 +667,17 @@ impl Store {
         )?;
         let g = |o: &Option<String>| o.clone().unwrap_or_default();
         self.conn().execute(
-            "INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry, entry_at, status_at)
-             VALUES ((?1 << 32) + ?2, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            params![batch_id, line, g(&raw.product), g(&raw.code), g(&raw.serial), g(&raw.expiry), now],
+            "INSERT INTO staging_rows(id, product, code, serial, expiry, entry_at, status_at)
+             VALUES ((?1 << 32) + ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            params![
+                batch_id,
+                line,
+                g(&raw.product),
+                g(&raw.code),
+                g(&raw.serial),
+                g(&raw.expiry),
+                now
+            ],
         )?;
         self.revalidate_batch(batch_id, today)?;
         Ok((batch_id, self.staged_row(batch_id, line)?))
@@ -869,8 +881,9 @@ impl Store {
         }
         let mut st = self.conn().prepare_cached(
             "SELECT s.product, s.code, s.serial, s.expiry, s.insert_status, s.batch_id, s.line,
-                    b.created_by, coalesce(s.entry_at, b.created_at), s.photo_path, s.photo_box
+                    b.created_by, coalesce(s.entry_at, b.created_at), p.photo_path, p.photo_box
              FROM staging_rows s JOIN staging_batches b ON b.id = s.batch_id
+             LEFT JOIN staging_photos p ON p.row_id = s.id
              WHERE (s.serial = ?1 OR s.code = ?1) AND s.insert_status <> 3 AND s.dropped = 0
              ORDER BY s.batch_id DESC, s.line LIMIT 50",
         )?;
@@ -991,47 +1004,113 @@ impl Store {
 /// statement overhead, not in the b-tree.
 const CHUNK: usize = 64;
 
-fn insert_chunk(tx: &rusqlite::Transaction, batch_id: i64, rows: &[LineResult]) -> Result<()> {
-    // Valid rows (the most) bind five values each; rows with a verdict eight. The batch id is
-    // bound once per statement.
-    let (ok, bad): (Vec<&LineResult>, Vec<&LineResult>) =
-        rows.iter().partition(|r| r.verdict.is_none());
-    for (rows, with_verdict) in [(ok, false), (bad, true)] {
-        if rows.is_empty() {
-            continue;
-        }
-        static FULL: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
-        let full = FULL.get_or_init(|| [chunk_sql(CHUNK, false), chunk_sql(CHUNK, true)]);
-        let mut st = if rows.len() == CHUNK {
-            tx.prepare_cached(&full[with_verdict as usize])?
-        } else {
-            tx.prepare_cached(&chunk_sql(rows.len(), with_verdict))?
-        };
-        st.raw_bind_parameter(1, batch_id)?;
-        let mut n = 2;
-        for r in rows {
-            let v = &r.voucher;
-            st.raw_bind_parameter(n, r.line)?;
-            st.raw_bind_parameter(n + 1, &v.product)?;
-            st.raw_bind_parameter(n + 2, &v.code)?;
-            st.raw_bind_parameter(n + 3, &v.serial)?;
-            st.raw_bind_parameter(n + 4, &v.expiry)?;
-            n += 5;
-            if let Some(d) = &r.verdict {
-                st.raw_bind_parameter(n, d.field.as_str())?;
-                st.raw_bind_parameter(n + 1, d.problem.as_str())?;
-                st.raw_bind_parameter(n + 2, &d.detail)?;
-                n += 3;
+/// Writes checked lines into staging_rows, CHUNK rows per statement. The full-size statements
+/// are prepared once per batch; only the tail of a batch needs its own.
+///
+/// A row's id is `batch_id << 32 | line`. When that is one more than the largest id in the
+/// table (the next line of a list without blank lines, the common case) the id is bound as
+/// NULL and SQLite assigns exactly that value itself (max(rowid) + 1), which skips the b-tree
+/// search an explicit id needs. Every statement then checks that the last id SQLite assigned is
+/// the one expected.
+struct RowWriter<'t> {
+    tx: &'t rusqlite::Transaction<'t>,
+    batch_id: i64,
+    /// The largest id in staging_rows, when known.
+    max_id: Option<i64>,
+    /// [valid rows, rows with a verdict]
+    full: [Option<StaticInsert<'t>>; 2],
+}
+
+impl<'t> RowWriter<'t> {
+    fn new(tx: &'t rusqlite::Transaction<'t>, batch_id: i64) -> Result<Self> {
+        let max_id: Option<i64> =
+            tx.query_row("SELECT max(id) FROM staging_rows", [], |r| r.get(0))?;
+        Ok(RowWriter {
+            tx,
+            batch_id,
+            // Rows at or above this batch's range (there should be none) turn the shortcut off.
+            max_id: match max_id {
+                Some(m) if m >= batch_id << 32 => None,
+                Some(m) => Some(m),
+                None => Some(0),
+            },
+            full: [None, None],
+        })
+    }
+
+    /// Writes any number of rows.
+    fn write(&mut self, rows: &[LineResult]) -> Result<()> {
+        for with_verdict in [false, true] {
+            let mut chunk: [&LineResult; CHUNK] = [&rows[0]; CHUNK];
+            let mut n = 0;
+            for r in rows.iter().filter(|r| r.verdict.is_some() == with_verdict) {
+                chunk[n] = r;
+                n += 1;
+                if n == CHUNK {
+                    self.write_chunk(&chunk, with_verdict)?;
+                    n = 0;
+                }
+            }
+            if n > 0 {
+                self.write_chunk(&chunk[..n], with_verdict)?;
             }
         }
-        st.raw_execute()?;
+        Ok(())
     }
-    Ok(())
+
+    fn write_chunk(&mut self, rows: &[&LineResult], with_verdict: bool) -> Result<()> {
+        // Valid rows (the most) bind five values each; rows with a verdict eight. Texts are
+        // bound in place, not copied (see static_insert).
+        let mut values = Vec::with_capacity(rows.len() * if with_verdict { 8 } else { 5 });
+        let mut last = 0;
+        for r in rows {
+            let v = &r.voucher;
+            let id = (self.batch_id << 32) + r.line as i64;
+            values.push(match self.max_id {
+                Some(m) if id == m + 1 => Bind::Null,
+                _ => Bind::Int(id),
+            });
+            self.max_id = self.max_id.map(|m| m.max(id));
+            last = id;
+            values.extend([
+                Bind::Text(&v.product),
+                Bind::Text(&v.code),
+                Bind::Text(&v.serial),
+                Bind::Text(&v.expiry),
+            ]);
+            if let Some(d) = &r.verdict {
+                values.extend([
+                    Bind::Text(d.field.as_str()),
+                    Bind::Text(d.problem.as_str()),
+                    Bind::Text(&d.detail),
+                ]);
+            }
+        }
+        if rows.len() == CHUNK {
+            let slot = &mut self.full[with_verdict as usize];
+            if slot.is_none() {
+                *slot = Some(StaticInsert::prepare(
+                    self.tx,
+                    &chunk_sql(CHUNK, with_verdict),
+                )?);
+            }
+            slot.as_mut().expect("prepared above").execute(&values)?;
+        } else {
+            StaticInsert::prepare(self.tx, &chunk_sql(rows.len(), with_verdict))?
+                .execute(&values)?;
+        }
+        if self.tx.last_insert_rowid() != last {
+            return Err(StoreError::Invalid(format!(
+                "staging row id {} where {last} was expected; nothing was saved",
+                self.tx.last_insert_rowid()
+            )));
+        }
+        Ok(())
+    }
 }
 
 fn chunk_sql(rows: usize, with_verdict: bool) -> String {
-    let mut sql =
-        String::from("INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry");
+    let mut sql = String::from("INSERT INTO staging_rows(id, product, code, serial, expiry");
     sql.push_str(if with_verdict {
         ", error_field, error_kind, error_detail) VALUES "
     } else {
@@ -1039,12 +1118,13 @@ fn chunk_sql(rows: usize, with_verdict: bool) -> String {
     });
     let per = if with_verdict { 8 } else { 5 };
     for r in 0..rows {
-        // The first value of each row is its line: the id is computed from it.
-        let line = 2 + r * per;
-        sql.push_str(if r > 0 { "," } else { "" });
-        sql.push_str(&format!("((?1 << 32) + ?{line},?1"));
+        sql.push_str(if r > 0 { ",(" } else { "(" });
         for k in 0..per {
-            sql.push_str(&format!(",?{}", line + k));
+            sql.push_str(&format!(
+                "{}?{}",
+                if k > 0 { "," } else { "" },
+                1 + r * per + k
+            ));
         }
         sql.push(')');
     }
@@ -1080,8 +1160,29 @@ fn whole_rupiah(d: Decimal) -> Result<i64> {
         .map_err(|_| StoreError::Invalid(format!("price {d} is too large")))
 }
 
+/// Records the photo a staged row was read from and the card's box in it (`x,y,w,h` pixels).
+/// Takes a connection so it can run inside the transaction that stages the row.
+pub fn attach_photo(
+    conn: &rusqlite::Connection,
+    batch_id: i64,
+    line: u64,
+    photo_path: &str,
+    photo_box: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO staging_photos(row_id, photo_path, photo_box) VALUES ((?1 << 32) + ?2, ?3, ?4)
+         ON CONFLICT(row_id) DO UPDATE SET photo_path = excluded.photo_path,
+                                           photo_box = excluded.photo_box",
+        params![batch_id, line, photo_path, photo_box],
+    )?;
+    Ok(())
+}
+
 const ROW_SELECT: &str = "SELECT line, product, code, serial, expiry, error_field, error_kind,
-    error_detail, dropped, insert_status, insert_reason, photo_path, photo_box FROM staging_rows";
+    error_detail, dropped, insert_status, insert_reason,
+    (SELECT photo_path FROM staging_photos WHERE row_id = staging_rows.id),
+    (SELECT photo_box FROM staging_photos WHERE row_id = staging_rows.id)
+    FROM staging_rows";
 
 const BATCH_SELECT: &str = "SELECT b.id, b.source, b.file_name, b.created_by, b.created_at,
     count(r.line),
@@ -1164,12 +1265,12 @@ trait LedgerLookup {
     fn taken(&mut self, v: &Voucher) -> Result<(bool, bool)>;
 }
 
-impl LedgerLookup for &VoucherKeys<()> {
-    fn taken(&mut self, v: &Voucher) -> Result<(bool, bool)> {
-        Ok((
-            self.code(&v.product, &v.code).is_some(),
-            self.serial(&v.product, &v.serial).is_some(),
-        ))
+/// For a ledger whose keys the checker holds already.
+struct Preloaded;
+
+impl LedgerLookup for Preloaded {
+    fn taken(&mut self, _: &Voucher) -> Result<(bool, bool)> {
+        Ok((false, false))
     }
 }
 
@@ -1201,31 +1302,71 @@ impl LedgerLookup for SqlLookup<'_> {
 
 /// Every rule for a stream of lines: the line's own rules, repeats within the batch, other
 /// staged batches, and the ledger.
+/// Where a code or serial was seen first, in the order a verdict names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// An earlier line of the same batch.
+    Line(u64),
+    /// A row of another staged batch.
+    Staged(i64),
+    /// The ledger (preloaded).
+    Ledger,
+}
+
+impl Seen {
+    fn rank(self) -> u8 {
+        match self {
+            Seen::Line(_) => 0,
+            Seen::Staged(_) => 1,
+            Seen::Ledger => 2,
+        }
+    }
+}
+
+/// Checks lines one by one: the rules, then repeats within the batch, in other staged batches
+/// and in the ledger. All the keys it knows sit in one map, so a line costs one look-up per
+/// field whatever it is compared with.
 struct Checker<'a, L> {
     rules: &'a HashMap<String, ProductRule>,
-    staged: &'a StagedKeys,
     today: NaiveDate,
-    dups: DuplicateIndex,
+    keys: VoucherKeys<Seen>,
+    /// Look-ups for a ledger too big to preload (a no-op when its keys are in `keys`).
     ledger: L,
-    own_batch: Option<i64>,
 }
 
 impl<'a, L: LedgerLookup> Checker<'a, L> {
+    /// `staged` are the keys of staged rows; those of `own_batch` do not count as staged.
+    /// `preloaded` are the ledger's keys when they are in memory.
     fn new(
         rules: &'a HashMap<String, ProductRule>,
-        staged: &'a StagedKeys,
+        staged: &StagedKeys,
+        own_batch: Option<i64>,
+        preloaded: Option<&VoucherKeys<()>>,
         ledger: L,
         today: NaiveDate,
         n: usize,
     ) -> Checker<'a, L> {
+        let mut keys =
+            VoucherKeys::with_capacity(n + staged.len() + preloaded.map_or(0, |l| l.len()));
+        keys.extend_from(staged, |b| {
+            (Some(b) != own_batch).then_some(Seen::Staged(b))
+        });
+        if let Some(l) = preloaded {
+            keys.extend_from(l, |()| Some(Seen::Ledger));
+        }
         Checker {
             rules,
-            staged,
             today,
-            dups: DuplicateIndex::with_capacity(n),
+            keys,
             ledger,
-            own_batch: None,
         }
+    }
+
+    /// A valid line that is already in the batch (an inserted row, a row of the batch being
+    /// typed into): later lines repeating it are duplicates within the batch.
+    fn add_line(&mut self, v: &Voucher, line: u64) {
+        self.keys
+            .insert(&v.product, &v.code, &v.serial, Seen::Line(line));
     }
 
     fn check(&mut self, raw: RawVoucher, line: u64) -> Result<(Voucher, Option<Verdict>)> {
@@ -1234,30 +1375,27 @@ impl<'a, L: LedgerLookup> Checker<'a, L> {
         if verdict.is_some() {
             return Ok((v, verdict));
         }
-        if let Some(d) = self.dups.check_and_add(&v, line) {
-            return Ok((v, Some(d)));
-        }
-        for (field, found) in [
-            (Field::Code, self.staged.code(&v.product, &v.code)),
-            (Field::Serial, self.staged.serial(&v.product, &v.serial)),
-        ] {
-            if let Some(b) = found {
-                if Some(b) != self.own_batch {
-                    self.dups.remove(&v);
-                    return Ok((
-                        v,
-                        Some(Verdict::new(
-                            field,
-                            Problem::DuplicateInStaging,
-                            b.to_string(),
-                        )),
-                    ));
+        let seen = self.keys.insert_new_ranked(
+            &v.product,
+            &v.code,
+            &v.serial,
+            Seen::Line(line),
+            Seen::rank,
+        );
+        if let Some((field, seen)) = seen {
+            let d = match seen {
+                Seen::Line(first) => {
+                    Verdict::new(field, Problem::DuplicateInFile, first.to_string())
                 }
-            }
+                Seen::Staged(b) => Verdict::new(field, Problem::DuplicateInStaging, b.to_string()),
+                Seen::Ledger => Verdict::new(field, Problem::DuplicateInLedger, v.product.clone()),
+            };
+            return Ok((v, Some(d)));
         }
         let (code_taken, serial_taken) = self.ledger.taken(&v)?;
         if code_taken || serial_taken {
-            self.dups.remove(&v);
+            // Not a line later ones repeat: they get the same ledger verdict.
+            self.keys.remove(&v.product, &v.code, &v.serial);
             let field = if code_taken {
                 Field::Code
             } else {

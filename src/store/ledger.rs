@@ -81,7 +81,7 @@ impl Ledger for SqliteLedger<'_> {
                     "INSERT INTO vouchers(product, code, serial, expiry, status, batch_id,
                                           created_by, entry_at, photo_path, photo_box)
                      SELECT ?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, photo_path, photo_box
-                     FROM (SELECT 1) LEFT JOIN staging_rows ON id = (?5 << 32) + ?8",
+                     FROM (SELECT 1) LEFT JOIN staging_photos ON row_id = (?5 << 32) + ?8",
                 )
                 .map_err(err)?;
             let stamp = now.format("%Y-%m-%dT%H:%M:%S").to_string();
@@ -232,14 +232,13 @@ mod tests {
                 "INSERT INTO products(code, name, price) VALUES ('XLVD5', 'XL 5GB', 30000);
                  INSERT INTO staging_batches(id, source, created_by, created_at, status_at)
                  VALUES (7, 'image', 't', 'x', 'x');
-                 INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry,
-                                          photo_path, photo_box)
-                 VALUES ((7 << 32) + 1, 7, 1, 'XLVD5', '1111222233334444', '111122223333',
-                         '2028-01-01', 'photos/a.jpg', '1,2,3,4'),
-                        ((7 << 32) + 2, 7, 2, 'XLVD5', '5555666677778888', '444455556666',
-                         '', NULL, NULL),
-                        ((7 << 32) + 3, 7, 3, 'XLVD5', '9999000011112222', '111122223333',
-                         '', NULL, NULL);",
+                 INSERT INTO staging_rows(id, product, code, serial, expiry)
+                 VALUES ((7 << 32) + 1, 'XLVD5', '1111222233334444', '111122223333',
+                         '2028-01-01'),
+                        ((7 << 32) + 2, 'XLVD5', '5555666677778888', '444455556666', ''),
+                        ((7 << 32) + 3, 'XLVD5', '9999000011112222', '111122223333', '');
+                 INSERT INTO staging_photos(row_id, photo_path, photo_box)
+                 VALUES ((7 << 32) + 1, 'photos/a.jpg', '1,2,3,4');",
             )
             .unwrap();
         let now = NaiveDate::from_ymd_opt(2026, 11, 21)

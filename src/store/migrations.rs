@@ -22,6 +22,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("sql/0001_intake.sql"),
     },
     Migration {
+        name: "0002_staging_narrow",
+        sql: include_str!("sql/0002_staging_narrow.sql"),
+    },
+    Migration {
         name: "0220_hotspot",
         sql: include_str!("sql/0220_hotspot.sql"),
     },
@@ -85,5 +89,69 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(v as usize, MIGRATIONS.len());
+    }
+
+    /// A store made before 0002 keeps every staged row, its batch and line, and its photo.
+    #[test]
+    fn narrowing_staging_keeps_rows_and_photos() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        c.execute_batch(include_str!("sql/0001_intake.sql"))
+            .unwrap();
+        c.execute_batch(
+            "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT '');
+             INSERT INTO schema_migrations(name) VALUES ('0001_intake');
+             INSERT INTO staging_batches(id, source, created_by, created_at, status_at)
+             VALUES (3, 'image', 't', 'x', 'x');
+             INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry,
+                                      error_field, error_kind, dropped, insert_status,
+                                      photo_path, photo_box)
+             VALUES ((3 << 32) + 1, 3, 1, 'XLVD5', '1111222233334444', '111122223333', '',
+                     NULL, NULL, 0, 3, 'a.jpg', '1,2,3,4'),
+                    ((3 << 32) + 2, 3, 2, 'XLVD5', '12AB', '111122223334', '',
+                     'code', 'not_digits', 1, 0, NULL, NULL);",
+        )
+        .unwrap();
+        run(&mut c).unwrap();
+        let rows: Vec<(i64, i64, String, Option<String>, i64, i64)> = c
+            .prepare(
+                "SELECT batch_id, line, code, error_kind, dropped, insert_status
+                 FROM staging_rows ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (3, 1, "1111222233334444".into(), None, 0, 3),
+                (3, 2, "12AB".into(), Some("not_digits".into()), 1, 0),
+            ]
+        );
+        let photo: (i64, String, String) = c
+            .query_row(
+                "SELECT row_id, photo_path, photo_box FROM staging_photos",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(photo, ((3 << 32) + 1, "a.jpg".into(), "1,2,3,4".into()));
+        let fk: i64 = c
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(fk, 0);
     }
 }

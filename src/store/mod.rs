@@ -9,6 +9,7 @@ pub mod intake;
 pub mod ledger;
 pub mod migrations;
 pub mod photos;
+pub mod static_insert;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use super::intake::{NewBatch, StageOutcome};
+use super::intake::{attach_photo, NewBatch, StageOutcome};
 use super::{Result, Store, StoreError};
 use crate::domain::card::{
     fields_from_text, fields_to_text, review_fields, still_needs_review, ProductMatch,
@@ -84,10 +84,6 @@ impl Store {
     fn attach_cards(&mut self, batch_id: i64, cards: &[CardLine]) -> Result<()> {
         let tx = self.conn_mut().transaction()?;
         {
-            let mut photo = tx.prepare_cached(
-                "UPDATE staging_rows SET photo_path = ?3, photo_box = ?4
-                 WHERE id = (?1 << 32) + ?2",
-            )?;
             let mut card = tx.prepare_cached(
                 "INSERT INTO staging_cards(row_id, brand, confidence, needs_review, reasons,
                                            review_fields, product_match)
@@ -95,7 +91,13 @@ impl Store {
             )?;
             for (i, c) in cards.iter().enumerate() {
                 let line = i as i64 + 1;
-                photo.execute(params![batch_id, line, c.photo_path, c.photo_box])?;
+                attach_photo(
+                    &tx,
+                    batch_id,
+                    line as u64,
+                    &c.photo_path,
+                    Some(c.photo_box.as_str()),
+                )?;
                 let fields = if c.needs_review {
                     fields_to_text(&review_fields(&c.reasons))
                 } else {
@@ -133,9 +135,9 @@ impl Store {
     /// from photos).
     pub fn card_reviews(&self, batch_id: i64) -> Result<Vec<CardReview>> {
         let mut st = self.conn().prepare_cached(
-            "SELECT r.line, c.brand, c.confidence, c.needs_review, c.reasons, c.review_fields,
-                    c.confirmed, c.product_match, r.photo_path, r.photo_box
-             FROM staging_cards c JOIN staging_rows r ON r.id = c.row_id
+            "SELECT c.row_id & 4294967295, c.brand, c.confidence, c.needs_review, c.reasons,
+                    c.review_fields, c.confirmed, c.product_match, p.photo_path, p.photo_box
+             FROM staging_cards c LEFT JOIN staging_photos p ON p.row_id = c.row_id
              WHERE c.row_id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295
              ORDER BY c.row_id",
         )?;

@@ -197,8 +197,8 @@ pub fn staged(conn: &rusqlite::Connection, rows: &[(&str, &str, &str, &str)]) ->
     let id = conn.last_insert_rowid();
     for (i, (p, c, s, e)) in rows.iter().enumerate() {
         conn.execute(
-            "INSERT INTO staging_rows(id, batch_id, line, product, code, serial, expiry, entry_at, status_at)
-             VALUES ((?1 << 32) + ?2, ?1, ?2, ?3, ?4, ?5, ?6, '2026-11-21T06:00:00', '2026-11-21T06:00:00')",
+            "INSERT INTO staging_rows(id, product, code, serial, expiry, entry_at, status_at)
+             VALUES ((?1 << 32) + ?2, ?3, ?4, ?5, ?6, '2026-11-21T06:00:00', '2026-11-21T06:00:00')",
             rusqlite::params![id, i as i64 + 2, p, c, s, e],
         )
         .unwrap();
