@@ -1507,8 +1507,8 @@ impl IntakeScreen {
                     .title(Span::styled(
                         if *photos {
                             lang.t(
-                                " Tambah foto voucher (file atau folder) ",
-                                " Add voucher photos (a file or a folder) ",
+                                " Tambah foto voucher (file, folder, atau pola seperti foto/*.jpg) ",
+                                " Add voucher photos (a file, a folder, or a pattern like photos/*.jpg) ",
                             )
                         } else {
                             lang.t(" Impor file CSV/TXT ", " Import a CSV/TXT file ")

@@ -299,7 +299,12 @@ pub fn import_photos(
         need_product: false,
         cancelled: false,
     };
-    let paths = crate::ocr::collect_photos(inputs).map_err(fail)?;
+    // `photos/*.jpg` picks files; a folder gives its photos.
+    let inputs: Vec<std::path::PathBuf> = inputs
+        .iter()
+        .flat_map(|p| crate::tui::widgets::path::expand_wildcards(p))
+        .collect();
+    let paths = crate::ocr::collect_photos(&inputs).map_err(fail)?;
     if paths.is_empty() {
         return Err(fail(
             lang.t(
@@ -320,7 +325,7 @@ pub fn import_photos(
         dry_run: false,
         threads,
     };
-    let name = crate::jobs::photos::batch_name(inputs, paths.len());
+    let name = crate::jobs::photos::batch_name(&inputs, paths.len());
     let mut report = |done: usize, total: usize| p.set(done as u64, total as u64);
     let out = db
         .with(|st| {

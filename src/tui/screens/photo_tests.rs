@@ -247,8 +247,9 @@ async fn cancel_keeps_what_was_read_and_nothing_half_done() {
     let db = photo_db(dir.path());
     let before = db.with(|st| st.batches(100)).unwrap().len();
     let mut t = harness(db.clone(), 120, 40).await;
+    std::fs::write(src.path().join("notes.txt"), "not picked by the pattern").unwrap();
     t.keys("p");
-    t.keys(&format!("{}<Enter>", src.path().display()));
+    t.keys(&format!("{}/*.jpg<Enter>", src.path().display()));
     let s = t.screen();
     assert!(s.contains("x/Esc"), "the stop key is offered:\n{s}");
     t.keys("x");

@@ -95,6 +95,58 @@ pub fn complete_with(input: &str, base: &Path, exts: &[&str]) -> Completion {
     }
 }
 
+/// `*` (any run) and `?` (one character) in a file name, as a shell would match them.
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    // dp over the pattern: positions of the name reachable so far
+    let mut reach = vec![false; n.len() + 1];
+    reach[0] = true;
+    for &pc in &p {
+        let mut next = vec![false; n.len() + 1];
+        for i in 0..=n.len() {
+            if !reach[i] {
+                continue;
+            }
+            match pc {
+                '*' => {
+                    for r in next.iter_mut().skip(i) {
+                        *r = true;
+                    }
+                }
+                '?' if i < n.len() => next[i + 1] = true,
+                c if i < n.len() && n[i] == c => next[i + 1] = true,
+                _ => {}
+            }
+        }
+        reach = next;
+    }
+    reach[n.len()]
+}
+
+/// A typed path whose last part has `*` or `?`: the matching files of that folder (sorted);
+/// any other path as it is.
+pub fn expand_wildcards(path: &Path) -> Vec<PathBuf> {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return vec![path.to_path_buf()];
+    };
+    if !name.contains(['*', '?']) {
+        return vec![path.to_path_buf()];
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| wildcard_match(name, &e.file_name().to_string_lossy()))
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
 fn common_prefix(names: &[String]) -> String {
     let first = &names[0];
     let mut len = first.len();
@@ -149,6 +201,26 @@ mod tests {
         fs::write(d.path().join("stok_foto.JPG"), "x").unwrap();
         let c = complete_with("st", d.path(), &crate::ocr::PHOTO_EXTS);
         assert_eq!(c.input, "stok_foto.JPG");
+    }
+
+    #[test]
+    fn wildcards_pick_files() {
+        assert!(wildcard_match("*.jpg", "0001.jpg"));
+        assert!(wildcard_match("00?1.jpg", "0001.jpg"));
+        assert!(!wildcard_match("*.jpg", "0001.png"));
+        assert!(wildcard_match("a*b*c", "aXXbYc"));
+        assert!(!wildcard_match("a*b*c", "aXXbY"));
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("b.jpg"), "x").unwrap();
+        fs::write(d.path().join("a.jpg"), "x").unwrap();
+        fs::write(d.path().join("c.txt"), "x").unwrap();
+        let got = expand_wildcards(&d.path().join("*.jpg"));
+        assert_eq!(got, vec![d.path().join("a.jpg"), d.path().join("b.jpg")]);
+        assert_eq!(
+            expand_wildcards(&d.path().join("c.txt")),
+            vec![d.path().join("c.txt")]
+        );
+        assert!(expand_wildcards(&d.path().join("*.png")).is_empty());
     }
 
     #[test]
