@@ -288,3 +288,36 @@ async fn cancel_keeps_what_was_read_and_nothing_half_done() {
     let s = t.screen();
     assert!(!s.contains("x/Esc"), "nothing left to stop:\n{s}");
 }
+
+/// A pattern picks the photos; a bad one is named in the messages with what went wrong, and
+/// with no card read no batch is made.
+#[cfg(feature = "ocr")]
+#[tokio::test]
+async fn a_pattern_picks_photos_and_a_bad_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("rusak.jpg"), b"not a photo at all").unwrap();
+    std::fs::write(src.path().join("catatan.txt"), b"not picked").unwrap();
+    let db = photo_db(dir.path());
+    let before = db.with(|st| st.batches(100)).unwrap().len();
+    let mut t = harness(db.clone(), 80, 24).await;
+    t.keys("p");
+    t.keys(&format!("{}/*.jpg<Enter>", src.path().display()));
+    let ended = t
+        .wait_until(std::time::Duration::from_secs(120), |app| {
+            app.jobs.is_empty()
+        })
+        .await;
+    assert!(ended);
+    t.settle().await;
+    let log: Vec<String> = t.app.messages().map(|m| m.text.clone()).collect();
+    assert!(
+        log.iter().any(|m| m.starts_with("rusak.jpg: not an image")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(|m| m.contains("1 foto dibaca")),
+        "only the .jpg was read: {log:?}"
+    );
+    assert_eq!(db.with(|st| st.batches(100)).unwrap().len(), before);
+}
