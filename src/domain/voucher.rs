@@ -533,6 +533,9 @@ enum Key {
     Text(u32, Box<str>),
 }
 
+/// The length rules of the known products, by product code.
+pub type ProductRules = FxHashMap<String, ProductRule>;
+
 /// Codes and serials of many vouchers, each with a value (the line or the batch that holds
 /// it). Used for repeats within a file, keys staged elsewhere, and a preloaded ledger.
 #[derive(Debug, Default)]

@@ -499,7 +499,7 @@ impl ListReader {
         let mut raw = RawVoucher::default();
         for (i, col) in self.layout.iter().enumerate() {
             let Some(col) = col else { continue };
-            let v = rec.get(i).map(|s| s.trim().to_owned());
+            let v = rec.get(i).map(|s| trim(s).to_owned());
             match col {
                 Col::Product => raw.product = v,
                 Col::Code => raw.code = v,
@@ -537,6 +537,15 @@ impl ListReader {
         };
         self.rec = rec;
         Ok(out)
+    }
+}
+
+/// `str::trim`, without its Unicode scan for the usual value that starts and ends with a
+/// visible ASCII character.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
 }
 

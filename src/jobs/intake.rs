@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::NaiveDate;
 
+use crate::domain::voucher::RawVoucher;
 use crate::i18n::Lang;
 use crate::import::{self, ImportError};
 use crate::store::intake::{ConfirmOutcome, NewBatch, Source, StageOutcome};
@@ -69,8 +70,8 @@ pub struct ImportRequest<'a> {
 /// Reads a list file and stages it as one batch. Progress is reported as (done, total) lines.
 /// Any failure, including cancel, leaves no batch behind.
 ///
-/// The file is read while it is staged: a second thread reads and checks the lines while this
-/// one writes them, so reading, checking and writing overlap.
+/// The file is read while it is staged: one thread reads and parses, a second checks the
+/// rules and duplicates, and this one writes, so the three overlap.
 pub fn import_file(
     store: &mut Store,
     req: &ImportRequest,
@@ -89,20 +90,41 @@ pub fn import_file(
         has_expiry: reader.has_expiry,
     };
     let expected = reader.estimated_lines();
-    let lines = std::iter::from_fn(move || match reader.next_line() {
-        Ok(Some(line)) => Some(Ok(line)),
-        Ok(None) => None,
-        Err(e) => Some(Err(StoreError::Input(Box::new(e)))),
+    // A third thread reads and parses, so reading, checking and writing all overlap.
+    let staged = std::thread::scope(|sc| {
+        let (to_checker, lines) = std::sync::mpsc::sync_channel(16);
+        sc.spawn(move || loop {
+            let mut part = Vec::with_capacity(READ_PART);
+            while part.len() < READ_PART {
+                match reader.next_line() {
+                    Ok(Some(line)) => part.push(line),
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = to_checker.send(Err(e));
+                        return;
+                    }
+                }
+            }
+            let last = part.len() < READ_PART;
+            // The receiver is gone when staging stopped (an error or cancel).
+            if part.is_empty() || to_checker.send(Ok(part)).is_err() || last {
+                return;
+            }
+        });
+        store.stage_stream(
+            &batch,
+            Parts {
+                parts: lines,
+                part: Vec::new().into_iter(),
+            },
+            expected,
+            req.today,
+            req.dry_run,
+            cancel,
+            progress,
+        )
     });
-    match store.stage_stream(
-        &batch,
-        lines,
-        expected,
-        req.today,
-        req.dry_run,
-        cancel,
-        progress,
-    ) {
+    match staged {
         Ok(out) => Ok(out),
         // A list with a header and no line is the reader's verdict, not the store's.
         Err(StoreError::NothingToStage) => Err(ImportError::HeaderOnly.into()),
@@ -111,6 +133,31 @@ pub fn import_file(
             Err(e) => Err(IntakeError::Store(StoreError::Input(e))),
         },
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Lines per message from the reading thread.
+const READ_PART: usize = 512;
+
+/// The lines the reading thread sends, one by one.
+struct Parts {
+    parts: std::sync::mpsc::Receiver<Result<Vec<(u64, RawVoucher)>, ImportError>>,
+    part: std::vec::IntoIter<(u64, RawVoucher)>,
+}
+
+impl Iterator for Parts {
+    type Item = Result<(u64, RawVoucher), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(line) = self.part.next() {
+                return Some(Ok(line));
+            }
+            match self.parts.recv().ok()? {
+                Ok(part) => self.part = part.into_iter(),
+                Err(e) => return Some(Err(StoreError::Input(Box::new(e)))),
+            }
+        }
     }
 }
 

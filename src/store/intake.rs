@@ -3,7 +3,6 @@
 //! Staging is where every line waits, valid or not, until it is confirmed. A file is staged in
 //! one transaction, so a cancelled or failed import leaves no partial batch behind.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::NaiveDate;
@@ -13,8 +12,8 @@ use serde::Serialize;
 
 use super::{now_text, Result, Store, StoreError};
 use crate::domain::voucher::{
-    check_line, check_owned_line, Field, Problem, ProductRule, RawVoucher, Verdict, Voucher,
-    VoucherKeys,
+    check_line, check_owned_line, Field, Problem, ProductRule, ProductRules, RawVoucher, Verdict,
+    Voucher, VoucherKeys,
 };
 use crate::store::static_insert::{Bind, StaticInsert};
 
@@ -246,7 +245,7 @@ impl Store {
     }
 
     /// The rules of active products, by code.
-    pub fn product_rules(&self) -> Result<HashMap<String, ProductRule>> {
+    pub fn product_rules(&self) -> Result<ProductRules> {
         Ok(self
             .products()?
             .into_iter()
@@ -1327,7 +1326,7 @@ impl Seen {
 /// and in the ledger. All the keys it knows sit in one map, so a line costs one look-up per
 /// field whatever it is compared with.
 struct Checker<'a, L> {
-    rules: &'a HashMap<String, ProductRule>,
+    rules: &'a ProductRules,
     today: NaiveDate,
     keys: VoucherKeys<Seen>,
     /// Look-ups for a ledger too big to preload (a no-op when its keys are in `keys`).
@@ -1338,7 +1337,7 @@ impl<'a, L: LedgerLookup> Checker<'a, L> {
     /// `staged` are the keys of staged rows; those of `own_batch` do not count as staged.
     /// `preloaded` are the ledger's keys when they are in memory.
     fn new(
-        rules: &'a HashMap<String, ProductRule>,
+        rules: &'a ProductRules,
         staged: &StagedKeys,
         own_batch: Option<i64>,
         preloaded: Option<&VoucherKeys<()>>,

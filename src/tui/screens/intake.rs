@@ -4,7 +4,6 @@
 //! only the visible window, and filters keep an index list, so scrolling never touches SQLite.
 //! Edits, drops and the confirm go through the store in jobs and come back as messages.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::config::Config;
-use crate::domain::voucher::ProductRule;
+use crate::domain::voucher::{ProductRule, ProductRules};
 use crate::i18n::Lang;
 use crate::tui::action::{Action, Confirm, Level};
 use crate::tui::jobs::JobId;
@@ -243,7 +242,7 @@ pub struct IntakeScreen {
     mode: Mode,
     undo: Vec<i64>,
     products: Arc<Vec<String>>,
-    rules: Arc<HashMap<String, ProductRule>>,
+    rules: Arc<ProductRules>,
     loading: Option<String>,
     inserting: Option<i64>,
     opened_latest: bool,
@@ -271,7 +270,7 @@ impl IntakeScreen {
             mode: Mode::Table,
             undo: Vec::new(),
             products: Arc::new(Vec::new()),
-            rules: Arc::new(HashMap::new()),
+            rules: Arc::new(ProductRules::default()),
             loading: None,
             inserting: None,
             opened_latest: false,
@@ -1824,7 +1823,7 @@ fn render_form(
     area: Rect,
     form: &FormState,
     products: &[String],
-    rules: &HashMap<String, ProductRule>,
+    rules: &ProductRules,
     ctx: &RenderCtx,
 ) {
     let lang = ctx.lang;

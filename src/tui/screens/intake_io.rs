@@ -1,7 +1,6 @@
 //! The screens' calls into the store and the intake jobs, run inside UI jobs. Everything here
 //! that takes a [`Db`] is blocking and must never be called from `update` or `render`.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -9,7 +8,9 @@ use chrono::NaiveDate;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Config;
-use crate::domain::voucher::{check_line, Field, Problem, ProductRule, RawVoucher, Verdict};
+use crate::domain::voucher::{
+    check_line, Field, Problem, ProductRule, ProductRules, RawVoucher, Verdict,
+};
 use crate::i18n::Lang;
 use crate::import::ImportError;
 use crate::jobs::intake::{self as intake_job, IntakeError};
@@ -98,7 +99,7 @@ fn card_view(c: CardReview, lang: Lang) -> CardView {
 /// The rules that need no database, checked on every keystroke of the form: per field, what is
 /// wrong. An empty field is not called wrong while it is being typed (Enter still refuses it).
 pub fn validate_fields(
-    rules: &HashMap<String, ProductRule>,
+    rules: &ProductRules,
     values: &[String; 4],
     today: NaiveDate,
     lang: Lang,
@@ -113,11 +114,7 @@ pub fn validate_fields(
 }
 
 /// True when the form's only complaint is a field still empty.
-pub fn is_missing_only(
-    rules: &HashMap<String, ProductRule>,
-    values: &[String; 4],
-    today: NaiveDate,
-) -> bool {
+pub fn is_missing_only(rules: &ProductRules, values: &[String; 4], today: NaiveDate) -> bool {
     let (_, verdict) = check_line(&raw_of(values), &|p| rules.get(p).copied(), today);
     verdict.is_some_and(|v| v.problem == Problem::MissingField)
 }
