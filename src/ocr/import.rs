@@ -9,7 +9,6 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::{CmdResult, Ctx, UserError};
-use crate::jobs::intake as intake_job;
 use crate::jobs::photos::{self, PhotoRequest};
 
 #[derive(Debug, Args)]
@@ -116,7 +115,11 @@ pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
                     "confidence": c.confidence,
                     "needs_review": c.needs_review,
                     "reasons": c.reasons,
-                    "box": c.card_box,
+                    "box": {
+                        "x": c.card_box.x, "y": c.card_box.y, "w": c.card_box.w, "h": c.card_box.h,
+                        // f32 -> one decimal, as stored ("2.9", not 2.9000000953674316)
+                        "angle": (f64::from(c.card_box.angle) * 10.0).round() / 10.0,
+                    },
                 }));
             } else {
                 println!(
@@ -187,48 +190,15 @@ pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
         return Ok(130);
     }
     if let (true, Some(batch)) = (args.confirm, batch) {
-        let c = match intake_job::confirm(&mut store, &ctx.config, batch, &cancel, &mut |_, _| {}) {
-            Ok(c) => c,
-            Err(e) => {
-                let msg = format!(
-                    "{} {}",
-                    e.message(lang),
-                    lang.t(
-                        "Batch tetap di staging; ulangi dengan konfirmasi di F2.",
-                        "The batch stays staged; retry the confirm from F2."
-                    )
-                );
-                if json {
-                    ctx.emit(&json!({ "error": msg, "batch": batch }));
-                } else {
-                    eprintln!("konter: {msg}");
-                }
-                return Ok(if e.is_cancelled() { 130 } else { 1 });
-            }
-        };
         // Valid cards still flagged for review are not sent: they wait in F2.
         let held = results
             .iter()
             .zip(&out.cards)
             .filter(|(r, c)| r.verdict.is_none() && c.needs_review)
             .count();
-        if json {
-            ctx.emit(&json!({ "batch": batch, "inserted": c.inserted, "already": c.already, "insert_rejected": c.rejected, "held_for_review": held }));
-        } else {
-            println!(
-                "{}: {} {}, {} {}, {} {}, {held} {}",
-                lang.t("Masuk stok", "Into stock"),
-                c.inserted,
-                lang.t("baru", "new"),
-                c.already,
-                lang.t("sudah ada", "already there"),
-                c.rejected,
-                lang.t("ditolak", "rejected"),
-                lang.t(
-                    "menunggu dicek dengan foto di F2",
-                    "wait in F2 to be checked against the photo"
-                )
-            );
+        if let Some(code) = crate::cli::confirm_staged(ctx, &mut store, batch, &cancel, Some(held))
+        {
+            return Ok(code);
         }
     }
     Ok(if bad > 0 { 2 } else { 0 })
