@@ -9,6 +9,8 @@ use clap::Args;
 use serde_json::json;
 
 use crate::cli::{CmdResult, Ctx, UserError};
+use crate::domain::card::ProductMatch;
+use crate::domain::voucher::Field;
 use crate::jobs::photos::{self, PhotoRequest};
 
 #[derive(Debug, Args)]
@@ -58,15 +60,14 @@ pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
     };
     let name = photos::batch_name(&args.photos, paths.len());
     let json = ctx.json;
+    let total = paths.len();
+    let mut read = 0usize;
     let out =
         match photos::import_photos(&mut store, &req, &name, &cancel, &mut |_, _| {}, &mut |r| {
+            // progress, on stderr so stdout stays the result
+            read += 1;
             if !json {
-                eprintln!(
-                    "{}: {} {}",
-                    r.photo,
-                    r.cards.len(),
-                    lang.t("kartu", "cards")
-                );
+                eprintln!("[{read}/{total}] {}", r.photo);
             }
         }) {
             Ok(o) => o,
@@ -91,6 +92,14 @@ pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
                     r.message.clone().unwrap_or_default()
                 );
             }
+        }
+        if r.verdict == "ok" && !json {
+            println!(
+                "{}: {} {}",
+                r.photo,
+                r.cards.len(),
+                lang.t("kartu", "cards")
+            );
         }
         for c in &r.cards {
             let staged = &out.cards[line];
@@ -130,9 +139,21 @@ pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
                     c.code.as_deref().unwrap_or("-"),
                     c.expiry.as_deref().unwrap_or("-"),
                     res.map(|x| x.voucher.product.as_str()).unwrap_or("-"),
-                    match verdict {
-                        Some(v) => format!("  {}", v.message(lang)),
-                        None => "  ok".into(),
+                    match (verdict, &staged.product_match) {
+                        (
+                            Some(v),
+                            ProductMatch::NoBrand
+                            | ProductMatch::Unknown { .. }
+                            | ProductMatch::Ambiguous { .. },
+                        ) if v.field == Field::Product => {
+                            format!(
+                                "  {} ({})",
+                                v.message(lang),
+                                staged.product_match.note(lang)
+                            )
+                        }
+                        (Some(v), _) => format!("  {}", v.message(lang)),
+                        (None, _) => "  ok".into(),
                     },
                     if c.needs_review {
                         format!("  [{}: {}]", lang.t("cek", "review"), c.reasons.join("; "))
