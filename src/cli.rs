@@ -106,6 +106,9 @@ pub enum ImportCmd {
         #[arg(long)]
         confirm: bool,
     },
+    /// Voucher photos: every card read becomes a staged line (source image) with its photo and
+    /// box; the same rules as a list. Needs the `ocr` feature.
+    Photos(crate::ocr::import::ImportPhotos),
 }
 
 /// What every command gets: the loaded config and how to print.
@@ -178,6 +181,9 @@ pub fn run(cli: Cli) -> i32 {
                     confirm,
                 },
         }) => import_vouchers(&ctx, &file, product.as_deref(), dry_run, confirm),
+        Some(Command::Import {
+            what: ImportCmd::Photos(args),
+        }) => crate::ocr::import::run(&ctx, args),
         Some(Command::Stock) => stock(&ctx),
         Some(Command::Otomax(cmd)) => crate::otomax::cli::run_otomax(&ctx, cmd),
         Some(Command::Voucher(cmd)) => crate::otomax::cli::run_voucher(&ctx, cmd),
@@ -266,7 +272,7 @@ fn demo(mut ctx: Ctx) -> CmdResult {
 }
 
 /// Ctrl-C sets the flag; the job checks it and rolls back.
-fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
+pub fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     std::thread::spawn(move || {
@@ -357,41 +363,70 @@ fn import_vouchers(
         }
     }
     if let (true, Some(batch)) = (confirm, out.batch_id) {
-        let c = match intake_job::confirm(&mut store, &ctx.config, batch, &cancel, &mut |_, _| {}) {
-            Ok(c) => c,
-            Err(e) => {
-                let msg = format!(
-                    "{} {}",
-                    e.message(lang),
-                    lang.t(
-                        "Batch tetap di staging; ulangi dengan konfirmasi di F2.",
-                        "The batch stays staged; retry the confirm from F2."
-                    )
-                );
-                if ctx.json {
-                    ctx.emit(&json!({ "error": msg, "batch": batch }));
-                } else {
-                    eprintln!("konter: {msg}");
-                }
-                return Ok(if e.is_cancelled() { 130 } else { 1 });
-            }
-        };
-        if ctx.json {
-            ctx.emit(&json!({ "batch": batch, "inserted": c.inserted, "already": c.already, "insert_rejected": c.rejected }));
-        } else {
-            println!(
-                "{}: {} {}, {} {}, {} {}",
-                lang.t("Masuk stok", "Into stock"),
-                c.inserted,
-                lang.t("baru", "new"),
-                c.already,
-                lang.t("sudah ada", "already there"),
-                c.rejected,
-                lang.t("ditolak", "rejected")
-            );
-        }
+        return Ok(confirm_staged(ctx, &mut store, batch, &cancel, None).unwrap_or(0));
     }
     Ok(0)
+}
+
+/// `--confirm` of an import: the staged batch into stock (OtoMaX's SQL Server when set, else
+/// the embedded ledger), printed as one line. `held` (cards still to be checked against their
+/// photo, which stay staged) is reported when given. Returns the exit code of a failure.
+pub fn confirm_staged(
+    ctx: &Ctx,
+    store: &mut Store,
+    batch: i64,
+    cancel: &AtomicBool,
+    held: Option<usize>,
+) -> Option<i32> {
+    let lang = ctx.lang();
+    let c = match intake_job::confirm(store, &ctx.config, batch, cancel, &mut |_, _| {}) {
+        Ok(c) => c,
+        Err(e) => {
+            let msg = format!(
+                "{} {}",
+                e.message(lang),
+                lang.t(
+                    "Batch tetap di staging; ulangi dengan konfirmasi di F2.",
+                    "The batch stays staged; retry the confirm from F2."
+                )
+            );
+            if ctx.json {
+                ctx.emit(&json!({ "error": msg, "batch": batch }));
+            } else {
+                eprintln!("konter: {msg}");
+            }
+            return Some(if e.is_cancelled() { 130 } else { 1 });
+        }
+    };
+    if ctx.json {
+        let mut v = json!({ "batch": batch, "inserted": c.inserted, "already": c.already, "insert_rejected": c.rejected });
+        if let Some(h) = held {
+            v["held_for_review"] = json!(h);
+        }
+        ctx.emit(&v);
+    } else {
+        println!(
+            "{}: {} {}, {} {}, {} {}{}",
+            lang.t("Masuk stok", "Into stock"),
+            c.inserted,
+            lang.t("baru", "new"),
+            c.already,
+            lang.t("sudah ada", "already there"),
+            c.rejected,
+            lang.t("ditolak", "rejected"),
+            match held {
+                Some(h) => format!(
+                    ", {h} {}",
+                    lang.t(
+                        "menunggu dicek dengan foto di F2",
+                        "wait in F2 to be checked against the photo"
+                    )
+                ),
+                None => String::new(),
+            }
+        );
+    }
+    None
 }
 
 fn stock(ctx: &Ctx) -> CmdResult {

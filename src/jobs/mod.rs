@@ -2,3 +2,4 @@
 //! blocking thread and turns their progress callbacks into messages. Each takes a cancel flag.
 
 pub mod intake;
+pub mod photos;

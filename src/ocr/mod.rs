@@ -6,6 +6,7 @@
 
 pub mod ai;
 pub mod find;
+pub mod import;
 pub mod parse;
 pub mod prep;
 pub mod score;

@@ -190,6 +190,8 @@ pub fn pending_rows(conn: &Connection, batch_id: i64) -> rusqlite::Result<Vec<Pe
         "SELECT line, product, code, serial, expiry, insert_status FROM staging_rows
          WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295
            AND error_kind IS NULL AND dropped = 0 AND insert_status IN (0, 1, 2)
+           -- a card read off a photo that still needs a look stays staged (F2 shows it first)
+           AND id NOT IN (SELECT row_id FROM staging_cards WHERE needs_review = 1 AND cleared = 0)
          ORDER BY id",
     )?;
     let rows = st.query_map([batch_id], |r| {

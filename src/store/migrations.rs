@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("sql/0220_hotspot.sql"),
     },
     Migration {
+        name: "0300_staging_cards",
+        sql: include_str!("sql/0300_staging_cards.sql"),
+    },
+    Migration {
         name: "0350_photo_numbers",
         sql: include_str!("sql/0350_photo_numbers.sql"),
     },

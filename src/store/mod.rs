@@ -8,6 +8,7 @@ pub mod hotspot;
 pub mod intake;
 pub mod ledger;
 pub mod migrations;
+pub mod photos;
 pub mod static_insert;
 
 use std::path::{Path, PathBuf};

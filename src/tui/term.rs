@@ -78,6 +78,8 @@ pub async fn run_tui(config: Config, today: chrono::NaiveDate) -> Result<()> {
     if config.ui.mouse {
         execute!(out, EnableMouseCapture)?;
     }
+    // Card previews: the graphics protocol and cell size, asked before events are read.
+    crate::tui::widgets::preview::init_from_terminal();
     let terminal = Terminal::new(CrosstermBackend::new(stdout()));
     let result = match terminal {
         Ok(t) => event_loop(t, config, db, today).await,

@@ -18,11 +18,13 @@ use crate::config::Config;
 use crate::domain::voucher::{ProductRule, ProductRules};
 use crate::i18n::Lang;
 use crate::tui::action::{Action, Confirm, Level};
+use crate::tui::jobs::JobId;
 use crate::tui::keys::{Binding, Key};
 use crate::tui::screen::{RenderCtx, Screen, ScreenCtx, ScreenId};
 use crate::tui::screens::intake_io as io;
 use crate::tui::widgets::input::TextInput;
-use crate::tui::widgets::path::{complete, resolve, Completion};
+use crate::tui::widgets::path::{complete_with, resolve, Completion, LIST_EXTS};
+use crate::tui::widgets::preview::{CardPreview, CropLoaded};
 use crate::tui::widgets::vtable::{Column, VRow, VTable, VTableState};
 
 /// One staged line as the screen shows it.
@@ -38,6 +40,27 @@ pub struct RowView {
     /// 0 new, 1 queued, 2 rejected, 3 inserted.
     pub insert_status: u8,
     pub insert_reason: Option<String>,
+    /// The photo the voucher was read from, and the card's box in it.
+    pub photo: Option<String>,
+    pub photo_box: Option<String>,
+    /// Review data of a card read off a photo.
+    pub card: Option<CardView>,
+}
+
+/// What the reader said about a card, and what the user has checked since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardView {
+    /// Flagged when read and not every flagged field checked yet.
+    pub needs_review: bool,
+    pub reasons: Vec<String>,
+    /// Fields the reasons point at ("code", "serial", "expiry").
+    pub review_fields: Vec<String>,
+    pub confirmed: Vec<String>,
+    /// The reader's confidence, percent.
+    pub confidence: u8,
+    pub brand: Option<String>,
+    /// How the product was chosen, or what to do about it.
+    pub note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,11 +72,16 @@ pub struct RowError {
 }
 
 impl RowView {
+    pub fn needs_review(&self) -> bool {
+        self.card.as_ref().is_some_and(|c| c.needs_review)
+            && !self.dropped
+            && self.insert_status != 3
+    }
     pub fn is_error(&self) -> bool {
         self.error.is_some() || self.insert_status == 2
     }
     pub fn is_ready(&self) -> bool {
-        self.error.is_none() && !self.dropped && self.insert_status == 0
+        self.error.is_none() && !self.dropped && self.insert_status == 0 && !self.needs_review()
     }
 }
 
@@ -101,6 +129,14 @@ pub enum IntakeMsg {
     ToggleErrors,
     Search,
     OpenFile,
+    /// `p`: read voucher photos (files or a folder) into a new batch.
+    OpenPhotos,
+    /// Esc / x while photos are being read: stop (the cards read so far are kept).
+    CancelRead,
+    /// `v` at 80 columns: show or hide the card's picture beside the table.
+    TogglePreview,
+    /// Ctrl+Y in the edit popup: the focused field is checked against the photo.
+    ConfirmField,
     Form,
     AskConfirm,
     Batches,
@@ -139,6 +175,10 @@ pub enum IntakeMsg {
         rejected: u64,
     },
     ImportFailed(io::ImportFail),
+    /// The photo job ended.
+    PhotosRead(io::PhotosDone),
+    /// A card's crop was decoded (or could not be).
+    Crop(CropLoaded),
     /// The first visit found no batch with lines waiting.
     NothingOpen,
     /// Tab completion of the file prompt, for the text it was asked about.
@@ -156,6 +196,8 @@ enum Mode {
         on_product: bool,
         candidates: Vec<String>,
         problem: Option<String>,
+        /// Photos (files or a folder) rather than a list file.
+        photos: bool,
     },
     Search {
         input: TextInput,
@@ -164,6 +206,8 @@ enum Mode {
         line: i64,
         fields: [TextInput; 4],
         focus: usize,
+        /// Fields checked against the photo with Ctrl+Y (cards only).
+        confirmed: [bool; 4],
     },
     Form(Box<FormState>),
     Batches {
@@ -190,6 +234,8 @@ pub struct IntakeScreen {
     /// Indices into `batch.rows` that pass the filters, in order.
     view: Vec<u32>,
     counts: (usize, usize, usize),
+    /// Valid cards still to be checked against their photo (not ready to insert).
+    to_review: usize,
     only_errors: bool,
     search: String,
     table: VTableState,
@@ -200,8 +246,14 @@ pub struct IntakeScreen {
     loading: Option<String>,
     inserting: Option<i64>,
     opened_latest: bool,
-    /// What the file prompt held when the last import started (path, product).
-    last_import: Option<(String, String)>,
+    /// What the file prompt held when the last import started (path, product, photos).
+    last_import: Option<(String, String, bool)>,
+    /// The photo-reading job, while it runs (Esc / x cancel it).
+    reading: Option<JobId>,
+    /// Card pictures: crops decoded in jobs, kept.
+    preview: CardPreview,
+    /// At narrow widths the picture is a toggle (`v`).
+    show_preview: bool,
 }
 
 impl IntakeScreen {
@@ -211,6 +263,7 @@ impl IntakeScreen {
             batch: None,
             view: Vec::new(),
             counts: (0, 0, 0),
+            to_review: 0,
             only_errors: false,
             search: String::new(),
             table: VTableState::default(),
@@ -222,6 +275,9 @@ impl IntakeScreen {
             inserting: None,
             opened_latest: false,
             last_import: None,
+            reading: None,
+            preview: CardPreview::default(),
+            show_preview: false,
         }
     }
 
@@ -243,6 +299,7 @@ impl IntakeScreen {
         let keep_line = self.selected_row().map(|r| r.line);
         self.view.clear();
         self.counts = (0, 0, 0);
+        self.to_review = 0;
         if let Some(b) = &self.batch {
             let needle: String = self
                 .search
@@ -259,6 +316,8 @@ impl IntakeScreen {
                     self.counts.2 += 1;
                 } else if r.is_error() {
                     self.counts.1 += 1;
+                } else if r.needs_review() {
+                    self.to_review += 1;
                 } else {
                     self.counts.0 += 1;
                 }
@@ -274,6 +333,11 @@ impl IntakeScreen {
                     continue;
                 }
                 self.view.push(i as u32);
+            }
+            if b.source == "image" {
+                // Cards that need a look come first (stable: line order within each group).
+                let rows = &b.rows;
+                self.view.sort_by_key(|&i| !rows[i as usize].needs_review());
             }
         }
         if let Some(line) = keep_line {
@@ -357,26 +421,34 @@ impl IntakeScreen {
             product,
             problem,
             on_product,
+            photos,
             ..
         } = &mut self.mode
         else {
             return vec![];
         };
+        let photos = *photos;
         let typed = input.value().trim().to_string();
         if typed.is_empty() {
-            *problem = Some(
+            *problem = Some(if photos {
+                lang.t(
+                    "Ketik path foto atau folder foto (Tab melengkapi).",
+                    "Type the path of a photo or a folder of photos (Tab completes).",
+                )
+                .into()
+            } else {
                 lang.t(
                     "Ketik path file CSV/TXT (Tab melengkapi).",
                     "Type the path of a CSV/TXT file (Tab completes).",
                 )
-                .into(),
-            );
+                .into()
+            });
             return vec![];
         }
         // A missing file or a folder is reported by the import job, which reopens this prompt.
         let path = resolve(&typed, &self.base_dir);
         let product = product.value().trim().to_uppercase();
-        self.last_import = Some((typed.clone(), product.clone()));
+        self.last_import = Some((typed.clone(), product.clone(), photos));
         let product = (!product.is_empty()).then_some(product);
         if product
             .as_ref()
@@ -403,6 +475,9 @@ impl IntakeScreen {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         self.mode = Mode::Table;
+        if photos {
+            return self.start_photos(ctx, db, path, product, name);
+        }
         self.loading = Some(name.clone());
         ctx.jobs
             .spawn_blocking(format!("{} {name}", lang.t("baca", "read")), move |p| {
@@ -429,6 +504,87 @@ impl IntakeScreen {
                 }
             });
         vec![]
+    }
+
+    /// Reads the photos in a job with a gauge; Esc or x stop it (cards already read are kept).
+    fn start_photos(
+        &mut self,
+        ctx: &mut ScreenCtx,
+        db: Arc<crate::tui::data::Db>,
+        path: PathBuf,
+        product: Option<String>,
+        name: String,
+    ) -> Vec<Action> {
+        let lang = ctx.lang;
+        if !cfg!(feature = "ocr") {
+            return vec![Action::notify(Level::Error, crate::jobs::photos::NO_OCR)];
+        }
+        if self.reading.is_some() {
+            return vec![Action::notify(
+                Level::Warn,
+                lang.t(
+                    "Foto lain sedang dibaca; tunggu atau batalkan (x).",
+                    "Other photos are being read; wait or cancel (x).",
+                ),
+            )];
+        }
+        let user = ctx.config.shop.user.clone();
+        let today = ctx.now.date();
+        if self.batch.is_none() {
+            self.loading = Some(name.clone());
+        }
+        let id = ctx.jobs.spawn_blocking(
+            format!("{} {name}", lang.t("baca foto", "read photos")),
+            move |p| match io::import_photos(
+                &db,
+                &[path],
+                product.as_deref(),
+                &user,
+                today,
+                lang,
+                p,
+            ) {
+                Ok(done) => {
+                    let mut v = Vec::new();
+                    if let Some(id) = done.batch {
+                        v.push(Action::Intake(IntakeMsg::Loaded(Arc::new(io::load_batch(
+                            &db, id, lang, p,
+                        )?))));
+                    }
+                    v.push(Action::Intake(IntakeMsg::PhotosRead(done)));
+                    Ok(Action::Batch(v))
+                }
+                Err(e) => Ok(Action::Intake(IntakeMsg::ImportFailed(e))),
+            },
+        );
+        self.reading = Some(id);
+        vec![]
+    }
+
+    /// Loads the pictures of the selected card and its neighbours (so moving on is instant).
+    fn want_previews(&mut self, ctx: &mut ScreenCtx) {
+        let Some(b) = &self.batch else { return };
+        let sel = self.table.selected;
+        let lang = ctx.lang;
+        let mut wanted: Vec<(String, Option<String>)> = Vec::new();
+        for i in [sel, sel + 1, sel.wrapping_sub(1), sel + 2] {
+            let Some(&ri) = self.view.get(i) else {
+                continue;
+            };
+            let r = &b.rows[ri as usize];
+            if let Some(p) = &r.photo {
+                wanted.push((p.clone(), r.photo_box.clone()));
+            }
+        }
+        for (p, bx) in wanted {
+            self.preview.request(
+                ctx.jobs,
+                lang.t("foto kartu", "card photo"),
+                &p,
+                bx.as_deref(),
+                |c| Action::Intake(IntakeMsg::Crop(c)),
+            );
+        }
     }
 
     fn form_validate(&mut self, ctx: &mut ScreenCtx) {
@@ -520,22 +676,32 @@ impl IntakeScreen {
     }
 
     fn save_edit(&mut self, ctx: &mut ScreenCtx) -> Vec<Action> {
-        let Mode::Edit { line, fields, .. } = &self.mode else {
+        let Mode::Edit {
+            line,
+            fields,
+            confirmed,
+            ..
+        } = &self.mode
+        else {
             return vec![];
         };
+        let confirmed = *confirmed;
         let (Some(batch), Some(db)) = (self.batch.as_ref().map(|b| b.id), ctx.db.cloned()) else {
             return vec![];
         };
         let line = *line;
         let values: [String; 4] = std::array::from_fn(|i| fields[i].value().to_string());
-        let Some(old) = self.batch.as_ref().and_then(|b| {
+        let Some((old, is_card)) = self.batch.as_ref().and_then(|b| {
             b.rows.iter().find(|r| r.line == line).map(|r| {
-                [
-                    r.product.clone(),
-                    r.code.clone(),
-                    r.serial.clone(),
-                    r.expiry.clone(),
-                ]
+                (
+                    [
+                        r.product.clone(),
+                        r.code.clone(),
+                        r.serial.clone(),
+                        r.expiry.clone(),
+                    ],
+                    r.card.is_some(),
+                )
             })
         }) else {
             return vec![];
@@ -546,7 +712,15 @@ impl IntakeScreen {
         ctx.jobs.spawn_blocking(
             format!("{} {line}", lang.t("ubah baris", "edit line")),
             move |p| {
-                io::edit_row(&db, batch, line, &old, &values, today)?;
+                io::edit_card_row(
+                    &db,
+                    batch,
+                    line,
+                    &old,
+                    &values,
+                    is_card.then_some(confirmed),
+                    today,
+                )?;
                 let b = io::load_batch(&db, batch, lang, p)?;
                 Ok(Action::Batch(vec![
                     Action::Intake(IntakeMsg::Loaded(Arc::new(b))),
@@ -600,6 +774,15 @@ impl IntakeScreen {
             )];
         }
         let (ready, errors, _) = self.counts();
+        if ready == 0 && self.to_review > 0 {
+            return vec![Action::notify(
+                Level::Warn,
+                lang.t(
+                    "Belum ada kartu yang siap: cocokkan kartu bertanda cek dengan fotonya (Enter, lalu Ctrl+Y per kolom).",
+                    "No card is ready yet: check the flagged cards against their photo (Enter, then Ctrl+Y per field).",
+                ),
+            )];
+        }
         if ready == 0 {
             return vec![Action::notify(
                 Level::Warn,
@@ -614,7 +797,8 @@ impl IntakeScreen {
         } else {
             "OtoMaX (SQL Server)"
         };
-        let body = match lang {
+        let review = self.to_review;
+        let mut body = match lang {
             Lang::Id => format!(
                 "Masukkan {ready} voucher ke {target}? {errors} baris salah tetap di staging."
             ),
@@ -622,6 +806,14 @@ impl IntakeScreen {
                 "Insert {ready} vouchers into {target}? {errors} wrong lines stay in staging."
             ),
         };
+        if review > 0 {
+            body.push_str(&match lang {
+                Lang::Id => format!(" {review} kartu yang belum dicek dengan fotonya juga tetap."),
+                Lang::En => {
+                    format!(" {review} cards not yet checked against their photo stay too.")
+                }
+            });
+        }
         vec![Action::Confirm(Box::new(Confirm {
             title: format!("{} #{}", lang.t("Konfirmasi batch", "Confirm batch"), b.id),
             body,
@@ -633,6 +825,18 @@ impl IntakeScreen {
 
 fn b(key: Key, label: (&'static str, &'static str), m: IntakeMsg) -> Binding {
     Binding::new(key, label, Action::Intake(m))
+}
+
+fn photos_binding() -> Binding {
+    b(
+        Key::ch('p'),
+        ("tambah foto", "add photos"),
+        IntakeMsg::OpenPhotos,
+    )
+    .help(
+        "baca foto voucher (file atau folder) ke batch baru",
+        "read voucher photos (a file or a folder) into a new batch",
+    )
 }
 
 /// Splits text into lines of at most `width` chars, at spaces where it can.
@@ -677,8 +881,23 @@ fn status_word(r: &RowView, lang: Lang) -> String {
         (2, _) => lang.t("ditolak", "rejected").into(),
         (1, _) => lang.t("antri", "queued").into(),
         (_, Some(e)) => e.kind.clone(),
+        _ if r.needs_review() => lang.t("cek foto", "check photo").into(),
         _ => "ok".into(),
     }
+}
+
+/// For a valid card still flagged: why, and how to clear it.
+fn review_hint(r: &RowView, lang: Lang) -> Option<String> {
+    let c = r.card.as_ref().filter(|c| c.needs_review)?;
+    Some(format!(
+        "{}: {}. {}",
+        lang.t("Cek dengan foto", "Check against the photo"),
+        c.reasons.join("; "),
+        lang.t(
+            "Ctrl+Y pada kolom bertanda ? bila sudah cocok.",
+            "Ctrl+Y on each field marked ? once it matches."
+        )
+    ))
 }
 
 fn row_detail(r: &RowView, lang: Lang) -> Option<String> {
@@ -745,6 +964,7 @@ impl Screen for IntakeScreen {
                     "pilih file CSV/TXT untuk diimpor",
                     "choose a CSV/TXT file to import",
                 ),
+                photos_binding(),
                 b(Key::ch('f'), ("form", "form"), M::Form)
                     .help("ketik voucher satu per satu", "type vouchers one by one"),
                 b(Key::ch('b'), ("batch", "batches"), M::Batches).help(
@@ -783,6 +1003,7 @@ impl Screen for IntakeScreen {
                         "pilih file CSV/TXT untuk diimpor",
                         "choose a CSV/TXT file to import",
                     ),
+                    photos_binding(),
                     b(Key::ch('f'), ("form", "form"), M::Form)
                         .help("ketik voucher satu per satu", "type vouchers one by one"),
                     b(Key::ch('b'), ("batch", "batches"), M::Batches).help(
@@ -790,6 +1011,34 @@ impl Screen for IntakeScreen {
                         "earlier batches, reopen one",
                     ),
                 ];
+                if self
+                    .batch
+                    .as_ref()
+                    .is_some_and(|b| b.rows.iter().any(|r| r.photo.is_some()))
+                {
+                    v.insert(
+                        1,
+                        b(Key::ch('v'), ("foto", "photo"), M::TogglePreview).help(
+                            "tampilkan/sembunyikan foto kartu (di 120 kolom selalu tampil)",
+                            "show/hide the card's photo (always shown at 120 columns)",
+                        ),
+                    );
+                }
+                if self.reading.is_some() {
+                    v.insert(
+                        0,
+                        b(
+                            Key::ch('x'),
+                            ("batal baca foto", "stop reading"),
+                            M::CancelRead,
+                        )
+                        .also(esc)
+                        .help(
+                            "hentikan baca foto; kartu yang sudah terbaca tetap disimpan",
+                            "stop reading photos; the cards already read are kept",
+                        ),
+                    );
+                }
                 if !self.undo.is_empty() {
                     v.insert(2, b(Key::ch('u'), ("urungkan", "undo"), M::Undo));
                 } else {
@@ -817,18 +1066,36 @@ impl Screen for IntakeScreen {
                 b(enter, ("selesai", "done"), M::Submit),
                 b(esc, ("hapus pencarian", "clear search"), M::Back),
             ],
-            Mode::Edit { .. } => vec![
-                b(tab, ("kolom berikut", "next field"), M::Next).also(Key::plain(KeyCode::Down)),
-                b(
-                    Key::plain(KeyCode::BackTab),
-                    ("kolom sebelumnya", "previous field"),
-                    M::Prev,
-                )
-                .also(Key::plain(KeyCode::Up))
-                .quiet(),
-                b(enter, ("simpan", "save"), M::Submit),
-                b(esc, ("batal", "cancel"), M::Back),
-            ],
+            Mode::Edit { line, .. } => {
+                let mut v = vec![
+                    b(tab, ("kolom berikut", "next field"), M::Next)
+                        .also(Key::plain(KeyCode::Down)),
+                    b(
+                        Key::plain(KeyCode::BackTab),
+                        ("kolom sebelumnya", "previous field"),
+                        M::Prev,
+                    )
+                    .also(Key::plain(KeyCode::Up))
+                    .quiet(),
+                    b(enter, ("simpan", "save"), M::Submit),
+                    b(esc, ("batal", "cancel"), M::Back),
+                ];
+                let is_card = self
+                    .batch
+                    .as_ref()
+                    .and_then(|b| b.rows.iter().find(|r| r.line == *line))
+                    .is_some_and(|r| r.card.is_some());
+                if is_card {
+                    v.insert(
+                        2,
+                        b(Key::ctrl('y'), ("sudah dicek", "checked"), M::ConfirmField).help(
+                            "kolom ini sudah dicocokkan dengan foto (mengubahnya juga)",
+                            "this field matches the photo (changing it counts too)",
+                        ),
+                    );
+                }
+                v
+            }
             Mode::Form(_) => vec![
                 b(tab, ("kolom berikut", "next field"), M::Next).also(Key::plain(KeyCode::Down)),
                 b(
@@ -860,6 +1127,7 @@ impl Screen for IntakeScreen {
                 on_product,
                 candidates,
                 problem,
+                ..
             } => {
                 let field = if *on_product { product } else { input };
                 if field.handle(&key) {
@@ -923,6 +1191,806 @@ impl Screen for IntakeScreen {
     }
 
     fn update(&mut self, action: &Action, ctx: &mut ScreenCtx) -> Vec<Action> {
+        let out = self.update_msg(action, ctx);
+        if matches!(action, Action::Intake(_)) {
+            self.want_previews(ctx);
+        }
+        out
+    }
+
+    fn status(&self, lang: Lang) -> Option<String> {
+        let (_, errors, _) = self.counts();
+        (self.batch.is_some() && errors > 0).then(|| match lang {
+            Lang::Id => format!("{errors} baris salah"),
+            Lang::En => format!("{errors} wrong lines"),
+        })
+    }
+
+    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let lang = ctx.lang;
+        let t = ctx.theme;
+        if let Mode::Batches { list, state } = &mut self.mode {
+            render_batches(f, area, list, state, ctx);
+            return;
+        }
+        // The manual form sits above the batch it fills.
+        let area = if let Mode::Form(form) = &self.mode {
+            let [top, rest] =
+                Layout::vertical([Constraint::Length(8), Constraint::Min(5)]).areas(area);
+            render_form(f, top, form, &self.products, &self.rules, ctx);
+            rest
+        } else {
+            area
+        };
+        let (ready, errors, inserted) = self.counts();
+        let title = match &self.batch {
+            Some(b) => format!(
+                " Batch #{}  {}  ({}, {} {}) ",
+                b.id,
+                b.file_name
+                    .clone()
+                    .unwrap_or_else(|| lang.t("ketik manual", "typed").into()),
+                b.source,
+                b.rows.len(),
+                lang.t("baris", "lines")
+            ),
+            None => format!(" {} ", lang.t("Voucher masuk", "Voucher intake")),
+        };
+        let mut right = vec![];
+        if self.batch.is_some() {
+            right.push(Span::styled(format!(" {ready} ok "), t.ok));
+            right.push(Span::styled(
+                format!(" {errors} {} ", lang.t("salah", "wrong")),
+                if errors > 0 { t.error } else { t.dim },
+            ));
+            if self.to_review > 0 {
+                right.push(Span::styled(
+                    format!(" {} {} ", self.to_review, lang.t("cek", "to check")),
+                    t.warn,
+                ));
+            }
+            if inserted > 0 {
+                right.push(Span::styled(
+                    format!(" {inserted} {} ", lang.t("masuk", "in")),
+                    t.info,
+                ));
+            }
+        }
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border)
+            .title(Span::styled(title, t.title))
+            .title(Line::from(right).right_aligned());
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+
+        let Some(batch) = &self.batch else {
+            let msg = match &self.loading {
+                Some(what) => vec![Line::styled(
+                    format!("{} {what} ...", lang.t("Membaca", "Reading")),
+                    t.info,
+                )],
+                None => vec![
+                    Line::raw(""),
+                    Line::styled(
+                        lang.t("Belum ada batch terbuka.", "No batch is open."),
+                        t.title,
+                    ),
+                    Line::raw(""),
+                    Line::raw(lang.t(
+                        "a  pilih file CSV/TXT dari pemasok",
+                        "a  choose a CSV/TXT file from the supplier",
+                    )),
+                    Line::raw(lang.t(
+                        "f  ketik voucher satu per satu",
+                        "f  type vouchers one by one",
+                    )),
+                    Line::raw(lang.t("b  buka batch sebelumnya", "b  reopen an earlier batch")),
+                ],
+            };
+            f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), inner);
+            self.render_popups(f, area, ctx);
+            return;
+        };
+
+        // At 120 columns and more, the detail of the selected line opens beside the table.
+        let wide = inner.width >= 110;
+        let (table_area, side) = if wide {
+            let [a, b] =
+                Layout::horizontal([Constraint::Min(70), Constraint::Length(40)]).areas(inner);
+            (a, Some(b))
+        } else {
+            (inner, None)
+        };
+        let [table_area, footer] =
+            Layout::vertical([Constraint::Min(2), Constraint::Length(1)]).areas(table_area);
+        let columns = [
+            Column::new("#", Constraint::Length(5)),
+            Column::new(lang.t("Produk", "Product"), Constraint::Length(9)),
+            Column::new(
+                lang.t("Kode voucher", "Voucher code"),
+                Constraint::Length(19),
+            ),
+            // Serials on cards run to 16 digits; supplier lists have 12.
+            Column::new(
+                "Serial",
+                Constraint::Length(if batch.source == "image" { 17 } else { 13 }),
+            ),
+            Column::new(lang.t("Kadaluarsa", "Expiry"), Constraint::Length(10)),
+            Column::new("Status", Constraint::Fill(1)),
+        ];
+        let selected = self.selected_row().cloned();
+        let detail: Vec<Line> = if side.is_none() {
+            selected
+                .as_ref()
+                .and_then(|r| row_detail(r, lang))
+                .map(|d| {
+                    wrap_words(&d, table_area.width.saturating_sub(6) as usize)
+                        .into_iter()
+                        .take(2)
+                        .map(|l| Line::styled(l, t.warn))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            vec![]
+        };
+        let rows = &batch.rows;
+        let view = &self.view;
+        VTable {
+            columns: &columns,
+            len: view.len(),
+            row: |i| {
+                let r = &rows[view[i] as usize];
+                VRow {
+                    cells: vec![
+                        r.line.to_string(),
+                        r.product.clone(),
+                        grouped(&r.code),
+                        r.serial.clone(),
+                        r.expiry.clone(),
+                        status_word(r, lang),
+                    ],
+                    style: if r.is_error() {
+                        t.error_row
+                    } else if r.needs_review() {
+                        t.warn
+                    } else if r.insert_status == 3 {
+                        t.dim
+                    } else {
+                        t.text
+                    },
+                }
+            },
+            detail,
+            header_style: t.title,
+            selected_style: t.selected,
+            detail_style: Style::default(),
+        }
+        .render(table_area, f.buffer_mut(), &mut self.table);
+        if self.view.is_empty() {
+            let msg = if self.only_errors && self.search.is_empty() {
+                lang.t(
+                    "Tidak ada baris salah. Tekan e untuk semua baris.",
+                    "No wrong lines. Press e for all lines.",
+                )
+            } else {
+                lang.t(
+                    "Tidak ada baris yang cocok. Esc menghapus filter.",
+                    "No matching lines. Esc clears the filters.",
+                )
+            };
+            f.render_widget(
+                Paragraph::new(Line::styled(msg, t.dim)),
+                Rect::new(
+                    table_area.x + 2,
+                    table_area.y + 1,
+                    table_area.width.saturating_sub(2),
+                    1,
+                ),
+            );
+        }
+
+        // Footer: filters on the left, position on the right.
+        let mut left = vec![];
+        if self.only_errors {
+            left.push(Span::styled(
+                format!("[{}] ", lang.t("hanya salah", "errors only")),
+                t.warn,
+            ));
+        }
+        match &self.mode {
+            Mode::Search { input } => {
+                left.push(Span::styled(
+                    format!("{}: ", lang.t("cari", "search")),
+                    t.key,
+                ));
+                let used: usize = left.iter().map(|s| s.width()).sum();
+                f.render_widget(Paragraph::new(Line::from(left)), footer);
+                let w = footer.width.saturating_sub(used as u16 + 20).min(30);
+                input.render(
+                    f,
+                    Rect::new(footer.x + used as u16, footer.y, w, 1),
+                    t.input,
+                    true,
+                );
+            }
+            _ => {
+                if !self.search.is_empty() {
+                    left.push(Span::styled(
+                        format!("{}: {} ", lang.t("cari", "search"), self.search),
+                        t.warn,
+                    ));
+                }
+                f.render_widget(Paragraph::new(Line::from(left)), footer);
+            }
+        }
+        let pos = if self.view.is_empty() {
+            0
+        } else {
+            self.table.selected + 1
+        };
+        f.render_widget(
+            Paragraph::new(format!(
+                "{} {pos} / {} ",
+                lang.t("baris", "line"),
+                self.view.len()
+            ))
+            .style(t.dim)
+            .right_aligned(),
+            footer,
+        );
+        let editing = matches!(self.mode, Mode::Edit { .. });
+        if let (Some(side), Some(r)) = (side, selected.as_ref()) {
+            render_row_side(f, side, r, &batch.created_by, &mut self.preview, ctx);
+        } else if let (None, true, Some(r), false) =
+            (side, self.show_preview, selected.as_ref(), editing)
+        {
+            // 80 columns: the picture is a toggle, a pane over the right of the table.
+            let w = 36.min(table_area.width);
+            let pane = Rect::new(
+                table_area.x + table_area.width - w,
+                table_area.y,
+                w,
+                table_area.height,
+            );
+            f.render_widget(Clear, pane);
+            render_row_side(f, pane, r, &batch.created_by, &mut self.preview, ctx);
+        }
+        self.render_popups(f, area, ctx);
+        // 80 columns, editing a card: the picture under the edit popup.
+        if let (None, true, Some(r)) = (side, editing, selected.as_ref()) {
+            if let Some(p) = &r.photo {
+                let top = area.y + 1 + 10;
+                if area.y + area.height > top + 4 {
+                    let pic = Rect::new(
+                        area.x + 2,
+                        top,
+                        area.width.saturating_sub(4).min(76),
+                        area.y + area.height - top - 1,
+                    );
+                    f.render_widget(Clear, pic);
+                    self.preview
+                        .render(f, pic, p, r.photo_box.as_deref(), t, lang);
+                }
+            }
+        }
+    }
+}
+
+impl IntakeScreen {
+    fn render_popups(&self, f: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let lang = ctx.lang;
+        let t = ctx.theme;
+        match &self.mode {
+            Mode::Prompt {
+                input,
+                product,
+                on_product,
+                candidates,
+                problem,
+                photos,
+            } => {
+                let h = (9 + candidates.len().min(6)) as u16;
+                let w = area.width.saturating_sub(4).min(90);
+                let r = Rect::new(
+                    area.x + (area.width - w) / 2,
+                    area.y + 2,
+                    w,
+                    h.min(area.height.saturating_sub(2)),
+                );
+                f.render_widget(Clear, r);
+                let block = Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.border)
+                    .title(Span::styled(
+                        if *photos {
+                            lang.t(
+                                " Tambah foto voucher (file, folder, atau pola seperti foto/*.jpg) ",
+                                " Add voucher photos (a file, a folder, or a pattern like photos/*.jpg) ",
+                            )
+                        } else {
+                            lang.t(" Impor file CSV/TXT ", " Import a CSV/TXT file ")
+                        },
+                        t.title,
+                    ));
+                let inner = block.inner(r);
+                f.render_widget(block, r);
+                let label_w = 8u16;
+                let rows = Layout::vertical([
+                    Constraint::Length(1),
+                    Constraint::Length(1),
+                    Constraint::Length(1),
+                    Constraint::Length(2),
+                    Constraint::Min(0),
+                ])
+                .split(inner);
+                f.render_widget(
+                    Paragraph::new(Span::styled(
+                        if *photos {
+                            lang.t("Foto", "Photos")
+                        } else {
+                            "File"
+                        },
+                        t.key,
+                    )),
+                    rows[0],
+                );
+                input.render(
+                    f,
+                    Rect::new(rows[0].x + label_w, rows[0].y, rows[0].width - label_w, 1),
+                    t.input,
+                    !*on_product,
+                );
+                f.render_widget(
+                    Paragraph::new(Span::styled(lang.t("Produk", "Product"), t.key)),
+                    rows[1],
+                );
+                product.render(
+                    f,
+                    Rect::new(
+                        rows[1].x + label_w,
+                        rows[1].y,
+                        20.min(rows[1].width - label_w),
+                        1,
+                    ),
+                    t.input,
+                    *on_product,
+                );
+                f.render_widget(
+                    Paragraph::new(Span::styled(
+                        if *photos {
+                            lang.t(
+                                "  kosong: produk dari merek kartu",
+                                "  empty: product from the card's brand",
+                            )
+                        } else {
+                            lang.t(
+                                "  untuk daftar kode|serial tanpa kolom produk",
+                                "  for code|serial lists without a product",
+                            )
+                        },
+                        t.dim,
+                    )),
+                    Rect::new(
+                        rows[1].x + label_w + 20,
+                        rows[1].y,
+                        rows[1].width.saturating_sub(label_w + 20),
+                        1,
+                    ),
+                );
+                if let Some(p) = problem {
+                    f.render_widget(
+                        Paragraph::new(Span::styled(p.clone(), t.error)).wrap(Wrap { trim: true }),
+                        rows[3],
+                    );
+                } else {
+                    f.render_widget(
+                        Paragraph::new(Span::styled(
+                            format!(
+                                "{} {}",
+                                lang.t("Folder:", "Folder:"),
+                                self.base_dir.display()
+                            ),
+                            t.dim,
+                        )),
+                        rows[3],
+                    );
+                }
+                let lines: Vec<Line> = candidates
+                    .iter()
+                    .take(6)
+                    .map(|c| Line::styled(format!("  {c}"), t.text))
+                    .chain((candidates.len() > 6).then(|| {
+                        Line::styled(
+                            format!("  ... {} {}", candidates.len() - 6, lang.t("lagi", "more")),
+                            t.dim,
+                        )
+                    }))
+                    .collect();
+                f.render_widget(Paragraph::new(lines), rows[4]);
+            }
+            Mode::Edit {
+                line,
+                fields,
+                focus,
+                confirmed,
+            } => {
+                let row = self
+                    .batch
+                    .as_ref()
+                    .and_then(|b| b.rows.iter().find(|r| r.line == *line));
+                let card = row.and_then(|r| r.card.as_ref());
+                let w = area.width.saturating_sub(4).min(76);
+                let h = 10.min(area.height);
+                // A card's picture stays in sight: the popup moves left of the side pane
+                // (120 columns) or to the top, with the picture under it (80 columns).
+                let r = match (row.is_some_and(|r| r.photo.is_some()), area.width >= 112) {
+                    (true, true) => Rect::new(area.x + 1, area.y + 2, w, h),
+                    (true, false) => Rect::new(area.x + (area.width - w) / 2, area.y + 1, w, h),
+                    _ => Rect::new(
+                        area.x + (area.width - w) / 2,
+                        area.y + (area.height - h) / 2,
+                        w,
+                        h,
+                    ),
+                };
+                f.render_widget(Clear, r);
+                let block = Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.border)
+                    .title(Span::styled(
+                        format!(" {} {line} ", lang.t("Ubah baris", "Edit line")),
+                        t.title,
+                    ));
+                let inner = block.inner(r);
+                f.render_widget(block, r);
+                for (i, (_, id, en)) in FIELDS.iter().enumerate() {
+                    let y = inner.y + i as u16;
+                    if y >= inner.y + inner.height {
+                        break;
+                    }
+                    f.render_widget(
+                        Paragraph::new(Span::styled(lang.t(id, en), t.key)),
+                        Rect::new(inner.x + 1, y, 14, 1),
+                    );
+                    let mark_w = if card.is_some() { 12 } else { 0 };
+                    fields[i].render(
+                        f,
+                        Rect::new(inner.x + 16, y, inner.width.saturating_sub(17 + mark_w), 1),
+                        t.input,
+                        i == *focus,
+                    );
+                    if let Some(c) = card {
+                        let name = FIELDS[i].0;
+                        let changed = row.is_some_and(|r| {
+                            [&r.product, &r.code, &r.serial, &r.expiry][i] != fields[i].value()
+                        });
+                        let mark =
+                            if confirmed[i] || changed || c.confirmed.iter().any(|x| x == name) {
+                                Span::styled(lang.t(" ✓ dicek", " ✓ checked"), t.ok)
+                            } else if c.needs_review && c.review_fields.iter().any(|x| x == name) {
+                                Span::styled(lang.t(" ? cek", " ? check"), t.warn)
+                            } else {
+                                Span::raw("")
+                            };
+                        f.render_widget(
+                            Paragraph::new(mark),
+                            Rect::new(inner.x + inner.width.saturating_sub(mark_w), y, mark_w, 1),
+                        );
+                    }
+                }
+                if let Some(reason) = self
+                    .batch
+                    .as_ref()
+                    .and_then(|b| b.rows.iter().find(|r| r.line == *line))
+                    .and_then(|r| row_detail(r, lang).or_else(|| review_hint(r, lang)))
+                {
+                    let y = inner.y + 5;
+                    if y < inner.y + inner.height {
+                        f.render_widget(
+                            Paragraph::new(Span::styled(reason, t.warn)).wrap(Wrap { trim: true }),
+                            Rect::new(
+                                inner.x + 1,
+                                y,
+                                inner.width.saturating_sub(2),
+                                inner.y + inner.height - y,
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn render_row_side(
+    f: &mut Frame,
+    area: Rect,
+    r: &RowView,
+    created_by: &str,
+    preview: &mut CardPreview,
+    ctx: &RenderCtx,
+) {
+    let lang = ctx.lang;
+    let t = ctx.theme;
+    let block = Block::default()
+        .borders(Borders::LEFT)
+        .border_style(t.border)
+        .title(Span::styled(
+            if r.photo.is_some() {
+                lang.t(" Kartu ", " Card ")
+            } else {
+                lang.t(" Detail baris ", " Line detail ")
+            },
+            t.title,
+        ));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    // A card's picture on top, its fields below.
+    let text_area = match &r.photo {
+        Some(p) if inner.height >= 12 => {
+            let h = (inner.height / 2).clamp(6, 14);
+            let [pic, rest] =
+                Layout::vertical([Constraint::Length(h), Constraint::Min(1)]).areas(inner);
+            preview.render(
+                f,
+                Rect::new(pic.x + 1, pic.y, pic.width.saturating_sub(1), pic.height),
+                p,
+                r.photo_box.as_deref(),
+                t,
+                lang,
+            );
+            rest
+        }
+        _ => inner,
+    };
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("{k:<12}"), t.dim),
+            Span::styled(v, t.text),
+        ])
+    };
+    let mark = |field: &str| -> &'static str {
+        match &r.card {
+            Some(c) if c.confirmed.iter().any(|x| x == field) => " ✓",
+            Some(c) if c.needs_review && c.review_fields.iter().any(|x| x == field) => " ?",
+            _ => "",
+        }
+    };
+    let mut lines = vec![
+        kv(lang.t("Baris", "Line"), r.line.to_string()),
+        kv(lang.t("Produk", "Product"), r.product.clone()),
+        kv(
+            lang.t("Kode", "Code"),
+            format!("{}{}", grouped(&r.code), mark("code")),
+        ),
+        kv("Serial", format!("{}{}", r.serial, mark("serial"))),
+        kv(
+            lang.t("Kadaluarsa", "Expiry"),
+            format!("{}{}", r.expiry, mark("expiry")),
+        ),
+        kv("Status", status_word(r, lang)),
+    ];
+    if let Some(c) = &r.card {
+        lines.push(kv(
+            lang.t("Merek", "Brand"),
+            format!(
+                "{}  {}%",
+                c.brand.clone().unwrap_or_else(|| "-".into()),
+                c.confidence
+            ),
+        ));
+        if c.needs_review {
+            lines.push(Line::styled(
+                format!("{}: {}", lang.t("Cek", "Review"), c.reasons.join("; ")),
+                t.warn,
+            ));
+        }
+        lines.push(Line::styled(c.note.clone(), t.dim));
+    } else {
+        lines.push(kv(lang.t("Oleh", "By"), created_by.to_string()));
+    }
+    if let Some(p) = &r.photo {
+        let name = std::path::Path::new(p)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.clone());
+        lines.push(kv(lang.t("Foto", "Photo"), name));
+    }
+    lines.push(Line::raw(""));
+    if let Some(d) = row_detail(r, lang) {
+        if let Some(e) = &r.error {
+            lines.push(Line::styled(
+                format!(
+                    "{}: {}",
+                    lang.t("Kolom", "Field"),
+                    crate::domain::voucher::Field::parse(&e.field)
+                        .map(|f| f.label(lang))
+                        .unwrap_or(e.field.as_str())
+                ),
+                t.error,
+            ));
+        }
+        lines.push(Line::styled(d, t.warn));
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text_area);
+}
+
+fn render_form(
+    f: &mut Frame,
+    area: Rect,
+    form: &FormState,
+    products: &[String],
+    rules: &ProductRules,
+    ctx: &RenderCtx,
+) {
+    let lang = ctx.lang;
+    let t = ctx.theme;
+    let title = match form.batch {
+        Some(id) => format!(
+            " {} (batch #{id}, {} {}) ",
+            lang.t("Form voucher", "Voucher form"),
+            form.added,
+            lang.t("diketik", "typed")
+        ),
+        None => format!(" {} ", lang.t("Form voucher", "Voucher form")),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border)
+        .title(Span::styled(title, t.title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let values: [String; 4] = std::array::from_fn(|i| form.fields[i].value().to_string());
+    let key = io::form_key(&values);
+    let dup = match &form.dup {
+        Some((k, p)) if *k == key => Some(p.clone()),
+        _ => None,
+    };
+    let clean = !form.incomplete && form.problems.iter().all(Option::is_none);
+    for (i, (_, id, en)) in FIELDS.iter().enumerate() {
+        let y = inner.y + i as u16;
+        if y >= inner.y + inner.height {
+            break;
+        }
+        f.render_widget(
+            Paragraph::new(Span::styled(lang.t(id, en), t.key)),
+            Rect::new(inner.x + 1, y, 13, 1),
+        );
+        form.fields[i].render(
+            f,
+            Rect::new(inner.x + 15, y, 22, 1),
+            t.input,
+            i == form.focus,
+        );
+        // A mark beside each field as you type; the reason is spelled out below the fields.
+        // While a code or serial is still short, a digit count says how far along it is.
+        let digits = values[i].chars().filter(char::is_ascii_digit).count();
+        let want = rules
+            .get(&key.0)
+            .map(|r| if i == 1 { r.code_len } else { r.serial_len });
+        let short = (i == 1 || i == 2) && want.is_some_and(|(min, _)| digits < min as usize);
+        let long = (i == 1 || i == 2) && want.is_some_and(|(_, max)| digits > max as usize);
+        let verdict = match &form.problems[i] {
+            Some(_) => Span::styled(lang.t("✗ salah", "✗ wrong"), t.error),
+            None if values[i].trim().is_empty() => Span::raw(""),
+            None if long => Span::styled(
+                format!(
+                    "✗ {digits}/{} {}",
+                    want.map(|w| w.1).unwrap_or(0),
+                    lang.t("digit", "digits")
+                ),
+                t.error,
+            ),
+            None if short => Span::styled(
+                format!(
+                    "{digits}/{} {}",
+                    want.map(|w| w.0).unwrap_or(0),
+                    lang.t("digit", "digits")
+                ),
+                t.dim,
+            ),
+            None if (i == 1 || i == 2) && clean => match &dup {
+                Some(Some(_)) => Span::styled(lang.t("✗ sudah ada", "✗ exists"), t.error),
+                Some(None) => Span::styled("✓", t.ok),
+                None => Span::styled(lang.t("cek duplikat...", "checking duplicates..."), t.dim),
+            },
+            None => Span::styled("✓", t.ok),
+        };
+        f.render_widget(
+            Paragraph::new(verdict),
+            Rect::new(inner.x + 39, y, inner.width.saturating_sub(40), 1),
+        );
+    }
+    let reason = form.problems.iter().flatten().next().cloned().or_else(|| {
+        if clean {
+            dup.flatten()
+        } else {
+            None
+        }
+    });
+    let y = inner.y + 4;
+    if y < inner.y + inner.height {
+        let r = Rect::new(
+            inner.x + 1,
+            y,
+            inner.width.saturating_sub(2),
+            inner.y + inner.height - y,
+        );
+        let text = match reason {
+            Some(p) => Line::styled(p, t.error),
+            None => Line::styled(
+                format!(
+                    "{}: {}",
+                    lang.t("Produk dikenal", "Known products"),
+                    products.join(" ")
+                ),
+                t.dim,
+            ),
+        };
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), r);
+    }
+}
+
+fn render_batches(
+    f: &mut Frame,
+    area: Rect,
+    list: &[BatchSummary],
+    state: &mut VTableState,
+    ctx: &RenderCtx,
+) {
+    let lang = ctx.lang;
+    let t = ctx.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border)
+        .title(Span::styled(
+            lang.t(" Batch sebelumnya ", " Earlier batches "),
+            t.title,
+        ));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let columns = [
+        Column::new("Batch", Constraint::Length(6)),
+        Column::new(lang.t("Waktu", "Time"), Constraint::Length(16)),
+        Column::new(lang.t("Sumber", "Source"), Constraint::Length(6)),
+        Column::new(lang.t("Oleh", "By"), Constraint::Length(8)),
+        Column::new(lang.t("Baris", "Lines"), Constraint::Length(6)),
+        Column::new(lang.t("Salah", "Wrong"), Constraint::Length(5)),
+        Column::new(lang.t("Masuk", "In"), Constraint::Length(6)),
+        Column::new("File", Constraint::Fill(1)),
+    ];
+    VTable {
+        columns: &columns,
+        len: list.len(),
+        row: |i| {
+            let s = &list[i];
+            VRow {
+                cells: vec![
+                    format!("#{}", s.id),
+                    s.created_at.replace('T', " ").chars().take(16).collect(),
+                    s.source.clone(),
+                    s.created_by.clone(),
+                    s.rows.to_string(),
+                    s.errors.to_string(),
+                    s.inserted.to_string(),
+                    s.file_name.clone().unwrap_or_default(),
+                ],
+                style: if s.errors > 0 { t.warn } else { t.text },
+            }
+        },
+        detail: vec![],
+        header_style: t.title,
+        selected_style: t.selected,
+        detail_style: Style::default(),
+    }
+    .render(inner, f.buffer_mut(), state);
+}
+
+impl IntakeScreen {
+    fn update_msg(&mut self, action: &Action, ctx: &mut ScreenCtx) -> Vec<Action> {
         let Action::Intake(msg) = action else {
             return vec![];
         };
@@ -962,15 +2030,23 @@ impl Screen for IntakeScreen {
                         )];
                     }
                     let values = [&r.product, &r.code, &r.serial, &r.expiry];
+                    let review_first = r.card.as_ref().filter(|c| c.needs_review).and_then(|c| {
+                        FIELDS.iter().position(|f| {
+                            c.review_fields.iter().any(|x| x == f.0)
+                                && !c.confirmed.iter().any(|x| x == f.0)
+                        })
+                    });
                     let focus = r
                         .error
                         .as_ref()
                         .and_then(|e| FIELDS.iter().position(|f| f.0 == e.field))
+                        .or(review_first)
                         .unwrap_or(1);
                     self.mode = Mode::Edit {
                         line: r.line,
                         fields: std::array::from_fn(|i| TextInput::new(values[i])),
                         focus,
+                        confirmed: [false; 4],
                     };
                 }
             }
@@ -1007,17 +2083,77 @@ impl Screen for IntakeScreen {
                     input: TextInput::new(&self.search),
                 }
             }
-            IntakeMsg::OpenFile => {
+            IntakeMsg::OpenFile | IntakeMsg::OpenPhotos => {
                 self.mode = Mode::Prompt {
                     input: TextInput::default(),
                     product: TextInput::default(),
                     on_product: false,
                     candidates: Vec::new(),
                     problem: None,
+                    photos: matches!(msg, IntakeMsg::OpenPhotos),
                 };
                 if self.products.is_empty() {
                     self.load_products(ctx);
                 }
+            }
+            IntakeMsg::CancelRead => {
+                if let Some(id) = self.reading {
+                    ctx.jobs.cancel(id);
+                    return vec![Action::notify(
+                        Level::Warn,
+                        lang.t(
+                            "Membatalkan baca foto; kartu yang sudah terbaca tetap disimpan.",
+                            "Stopping the photo reading; the cards already read are kept.",
+                        ),
+                    )];
+                }
+            }
+            IntakeMsg::TogglePreview => self.show_preview = !self.show_preview,
+            IntakeMsg::ConfirmField => {
+                if let Mode::Edit {
+                    focus, confirmed, ..
+                } = &mut self.mode
+                {
+                    confirmed[*focus] = !confirmed[*focus];
+                }
+            }
+            IntakeMsg::Crop(c) => self.preview.loaded(c),
+            IntakeMsg::PhotosRead(done) => {
+                self.reading = None;
+                self.loading = None;
+                let mut out = Vec::new();
+                for (photo, why) in &done.bad {
+                    out.push(Action::notify(Level::Warn, format!("{photo}: {why}")));
+                }
+                let bad = done.bad.len();
+                let text = match (done.batch, lang) {
+                    (Some(id), Lang::Id) => format!(
+                        "{} foto: {} kartu ke batch #{id}, {} perlu dicek (di atas), {bad} foto gagal{}.",
+                        done.photos, done.cards, done.review,
+                        if done.not_read > 0 { format!(", {} belum dibaca (dibatalkan)", done.not_read) } else { String::new() }
+                    ),
+                    (Some(id), Lang::En) => format!(
+                        "{} photos: {} cards into batch #{id}, {} to review (on top), {bad} photos failed{}.",
+                        done.photos, done.cards, done.review,
+                        if done.not_read > 0 { format!(", {} not read (cancelled)", done.not_read) } else { String::new() }
+                    ),
+                    (None, Lang::Id) => format!(
+                        "{} foto dibaca, tidak ada kartu terbaca; tidak ada batch. Lihat pesan (F1, Tab).",
+                        done.photos
+                    ),
+                    (None, Lang::En) => format!(
+                        "{} photos read, no card found; no batch. See the messages (F1, Tab).",
+                        done.photos
+                    ),
+                };
+                let level = if done.batch.is_none() || bad > 0 || done.review > 0 {
+                    Level::Warn
+                } else {
+                    Level::Ok
+                };
+                out.push(Action::notify(level, text));
+                out.push(Action::Render);
+                return out;
             }
             IntakeMsg::Form => {
                 let batch = self
@@ -1079,7 +2215,10 @@ impl Screen for IntakeScreen {
                 let fwd = matches!(msg, IntakeMsg::Next);
                 match &mut self.mode {
                     Mode::Prompt {
-                        input, on_product, ..
+                        input,
+                        on_product,
+                        photos,
+                        ..
                     } => {
                         if *on_product || !fwd {
                             *on_product = !*on_product;
@@ -1088,10 +2227,15 @@ impl Screen for IntakeScreen {
                             // text is still what was completed.
                             let typed = input.value().to_string();
                             let base = self.base_dir.clone();
+                            let exts: &'static [&'static str] = if *photos {
+                                &crate::ocr::PHOTO_EXTS
+                            } else {
+                                &LIST_EXTS
+                            };
                             ctx.jobs.spawn_blocking(
                                 lang.t("lengkapi path", "complete path"),
                                 move |_| {
-                                    let completion = complete(&typed, &base);
+                                    let completion = complete_with(&typed, &base, exts);
                                     Ok(Action::Intake(IntakeMsg::Completed { typed, completion }))
                                 },
                             );
@@ -1300,6 +2444,7 @@ impl Screen for IntakeScreen {
                     on_product,
                     candidates,
                     problem,
+                    photos,
                     ..
                 } = &mut self.mode
                 {
@@ -1309,13 +2454,19 @@ impl Screen for IntakeScreen {
                         *problem = None;
                         *candidates = completion.candidates.clone();
                         if candidates.is_empty() {
-                            *problem = Some(
+                            *problem = Some(if *photos {
+                                lang.t(
+                                    "Tidak ada folder atau foto (.jpg/.png/...) yang cocok.",
+                                    "No matching folder or photo (.jpg/.png/...).",
+                                )
+                                .into()
+                            } else {
                                 lang.t(
                                     "Tidak ada folder atau file .csv/.txt yang cocok.",
                                     "No matching folder or .csv/.txt file.",
                                 )
-                                .into(),
-                            );
+                                .into()
+                            });
                         } else if unchanged && candidates.len() == 1 {
                             // Already complete: Tab moves on to the product.
                             *on_product = true;
@@ -1325,17 +2476,21 @@ impl Screen for IntakeScreen {
             }
             IntakeMsg::ImportFailed(fail) => {
                 self.loading = None;
+                if let (Some(_), Some((_, _, true))) = (self.reading, &self.last_import) {
+                    self.reading = None;
+                }
                 if fail.cancelled {
                     return vec![Action::notify(Level::Warn, fail.message.clone())];
                 }
                 // Back to the prompt with what was typed, so the fix is one field away.
-                let (path, product) = self.last_import.clone().unwrap_or_default();
+                let (path, product, photos) = self.last_import.clone().unwrap_or_default();
                 self.mode = Mode::Prompt {
                     input: TextInput::new(&path),
                     product: TextInput::new(&product),
                     on_product: fail.need_product,
                     candidates: Vec::new(),
                     problem: Some(fail.message.clone()),
+                    photos,
                 };
                 return vec![Action::notify(Level::Error, fail.message.clone())];
             }
@@ -1345,630 +2500,4 @@ impl Screen for IntakeScreen {
         }
         vec![Action::Render]
     }
-
-    fn status(&self, lang: Lang) -> Option<String> {
-        let (_, errors, _) = self.counts();
-        (self.batch.is_some() && errors > 0).then(|| match lang {
-            Lang::Id => format!("{errors} baris salah"),
-            Lang::En => format!("{errors} wrong lines"),
-        })
-    }
-
-    fn render(&mut self, f: &mut Frame, area: Rect, ctx: &RenderCtx) {
-        let lang = ctx.lang;
-        let t = ctx.theme;
-        if let Mode::Batches { list, state } = &mut self.mode {
-            render_batches(f, area, list, state, ctx);
-            return;
-        }
-        // The manual form sits above the batch it fills.
-        let area = if let Mode::Form(form) = &self.mode {
-            let [top, rest] =
-                Layout::vertical([Constraint::Length(8), Constraint::Min(5)]).areas(area);
-            render_form(f, top, form, &self.products, &self.rules, ctx);
-            rest
-        } else {
-            area
-        };
-        let (ready, errors, inserted) = self.counts();
-        let title = match &self.batch {
-            Some(b) => format!(
-                " Batch #{}  {}  ({}, {} {}) ",
-                b.id,
-                b.file_name
-                    .clone()
-                    .unwrap_or_else(|| lang.t("ketik manual", "typed").into()),
-                b.source,
-                b.rows.len(),
-                lang.t("baris", "lines")
-            ),
-            None => format!(" {} ", lang.t("Voucher masuk", "Voucher intake")),
-        };
-        let mut right = vec![];
-        if self.batch.is_some() {
-            right.push(Span::styled(format!(" {ready} ok "), t.ok));
-            right.push(Span::styled(
-                format!(" {errors} {} ", lang.t("salah", "wrong")),
-                if errors > 0 { t.error } else { t.dim },
-            ));
-            if inserted > 0 {
-                right.push(Span::styled(
-                    format!(" {inserted} {} ", lang.t("masuk", "in")),
-                    t.info,
-                ));
-            }
-        }
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(t.border)
-            .title(Span::styled(title, t.title))
-            .title(Line::from(right).right_aligned());
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-
-        let Some(batch) = &self.batch else {
-            let msg = match &self.loading {
-                Some(what) => vec![Line::styled(
-                    format!("{} {what} ...", lang.t("Membaca", "Reading")),
-                    t.info,
-                )],
-                None => vec![
-                    Line::raw(""),
-                    Line::styled(
-                        lang.t("Belum ada batch terbuka.", "No batch is open."),
-                        t.title,
-                    ),
-                    Line::raw(""),
-                    Line::raw(lang.t(
-                        "a  pilih file CSV/TXT dari pemasok",
-                        "a  choose a CSV/TXT file from the supplier",
-                    )),
-                    Line::raw(lang.t(
-                        "f  ketik voucher satu per satu",
-                        "f  type vouchers one by one",
-                    )),
-                    Line::raw(lang.t("b  buka batch sebelumnya", "b  reopen an earlier batch")),
-                ],
-            };
-            f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), inner);
-            self.render_popups(f, area, ctx);
-            return;
-        };
-
-        // At 120 columns and more, the detail of the selected line opens beside the table.
-        let wide = inner.width >= 110;
-        let (table_area, side) = if wide {
-            let [a, b] =
-                Layout::horizontal([Constraint::Min(70), Constraint::Length(40)]).areas(inner);
-            (a, Some(b))
-        } else {
-            (inner, None)
-        };
-        let [table_area, footer] =
-            Layout::vertical([Constraint::Min(2), Constraint::Length(1)]).areas(table_area);
-        let columns = [
-            Column::new("#", Constraint::Length(5)),
-            Column::new(lang.t("Produk", "Product"), Constraint::Length(9)),
-            Column::new(
-                lang.t("Kode voucher", "Voucher code"),
-                Constraint::Length(19),
-            ),
-            Column::new("Serial", Constraint::Length(13)),
-            Column::new(lang.t("Kadaluarsa", "Expiry"), Constraint::Length(10)),
-            Column::new("Status", Constraint::Fill(1)),
-        ];
-        let selected = self.selected_row().cloned();
-        let detail: Vec<Line> = if side.is_none() {
-            selected
-                .as_ref()
-                .and_then(|r| row_detail(r, lang))
-                .map(|d| {
-                    wrap_words(&d, table_area.width.saturating_sub(6) as usize)
-                        .into_iter()
-                        .take(2)
-                        .map(|l| Line::styled(l, t.warn))
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else {
-            vec![]
-        };
-        let rows = &batch.rows;
-        let view = &self.view;
-        VTable {
-            columns: &columns,
-            len: view.len(),
-            row: |i| {
-                let r = &rows[view[i] as usize];
-                VRow {
-                    cells: vec![
-                        r.line.to_string(),
-                        r.product.clone(),
-                        grouped(&r.code),
-                        r.serial.clone(),
-                        r.expiry.clone(),
-                        status_word(r, lang),
-                    ],
-                    style: if r.is_error() {
-                        t.error_row
-                    } else if r.insert_status == 3 {
-                        t.dim
-                    } else {
-                        t.text
-                    },
-                }
-            },
-            detail,
-            header_style: t.title,
-            selected_style: t.selected,
-            detail_style: Style::default(),
-        }
-        .render(table_area, f.buffer_mut(), &mut self.table);
-        if self.view.is_empty() {
-            let msg = if self.only_errors && self.search.is_empty() {
-                lang.t(
-                    "Tidak ada baris salah. Tekan e untuk semua baris.",
-                    "No wrong lines. Press e for all lines.",
-                )
-            } else {
-                lang.t(
-                    "Tidak ada baris yang cocok. Esc menghapus filter.",
-                    "No matching lines. Esc clears the filters.",
-                )
-            };
-            f.render_widget(
-                Paragraph::new(Line::styled(msg, t.dim)),
-                Rect::new(
-                    table_area.x + 2,
-                    table_area.y + 1,
-                    table_area.width.saturating_sub(2),
-                    1,
-                ),
-            );
-        }
-
-        // Footer: filters on the left, position on the right.
-        let mut left = vec![];
-        if self.only_errors {
-            left.push(Span::styled(
-                format!("[{}] ", lang.t("hanya salah", "errors only")),
-                t.warn,
-            ));
-        }
-        match &self.mode {
-            Mode::Search { input } => {
-                left.push(Span::styled(
-                    format!("{}: ", lang.t("cari", "search")),
-                    t.key,
-                ));
-                let used: usize = left.iter().map(|s| s.width()).sum();
-                f.render_widget(Paragraph::new(Line::from(left)), footer);
-                let w = footer.width.saturating_sub(used as u16 + 20).min(30);
-                input.render(
-                    f,
-                    Rect::new(footer.x + used as u16, footer.y, w, 1),
-                    t.input,
-                    true,
-                );
-            }
-            _ => {
-                if !self.search.is_empty() {
-                    left.push(Span::styled(
-                        format!("{}: {} ", lang.t("cari", "search"), self.search),
-                        t.warn,
-                    ));
-                }
-                f.render_widget(Paragraph::new(Line::from(left)), footer);
-            }
-        }
-        let pos = if self.view.is_empty() {
-            0
-        } else {
-            self.table.selected + 1
-        };
-        f.render_widget(
-            Paragraph::new(format!(
-                "{} {pos} / {} ",
-                lang.t("baris", "line"),
-                self.view.len()
-            ))
-            .style(t.dim)
-            .right_aligned(),
-            footer,
-        );
-        if let (Some(side), Some(r)) = (side, selected.as_ref()) {
-            render_row_side(f, side, r, batch, ctx);
-        }
-        self.render_popups(f, area, ctx);
-    }
-}
-
-impl IntakeScreen {
-    fn render_popups(&self, f: &mut Frame, area: Rect, ctx: &RenderCtx) {
-        let lang = ctx.lang;
-        let t = ctx.theme;
-        match &self.mode {
-            Mode::Prompt {
-                input,
-                product,
-                on_product,
-                candidates,
-                problem,
-            } => {
-                let h = (9 + candidates.len().min(6)) as u16;
-                let w = area.width.saturating_sub(4).min(90);
-                let r = Rect::new(
-                    area.x + (area.width - w) / 2,
-                    area.y + 2,
-                    w,
-                    h.min(area.height.saturating_sub(2)),
-                );
-                f.render_widget(Clear, r);
-                let block = Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(t.border)
-                    .title(Span::styled(
-                        lang.t(" Impor file CSV/TXT ", " Import a CSV/TXT file "),
-                        t.title,
-                    ));
-                let inner = block.inner(r);
-                f.render_widget(block, r);
-                let label_w = 8u16;
-                let rows = Layout::vertical([
-                    Constraint::Length(1),
-                    Constraint::Length(1),
-                    Constraint::Length(1),
-                    Constraint::Length(2),
-                    Constraint::Min(0),
-                ])
-                .split(inner);
-                f.render_widget(Paragraph::new(Span::styled("File", t.key)), rows[0]);
-                input.render(
-                    f,
-                    Rect::new(rows[0].x + label_w, rows[0].y, rows[0].width - label_w, 1),
-                    t.input,
-                    !*on_product,
-                );
-                f.render_widget(
-                    Paragraph::new(Span::styled(lang.t("Produk", "Product"), t.key)),
-                    rows[1],
-                );
-                product.render(
-                    f,
-                    Rect::new(
-                        rows[1].x + label_w,
-                        rows[1].y,
-                        20.min(rows[1].width - label_w),
-                        1,
-                    ),
-                    t.input,
-                    *on_product,
-                );
-                f.render_widget(
-                    Paragraph::new(Span::styled(
-                        lang.t(
-                            "  untuk daftar kode|serial tanpa kolom produk",
-                            "  for code|serial lists without a product",
-                        ),
-                        t.dim,
-                    )),
-                    Rect::new(
-                        rows[1].x + label_w + 20,
-                        rows[1].y,
-                        rows[1].width.saturating_sub(label_w + 20),
-                        1,
-                    ),
-                );
-                if let Some(p) = problem {
-                    f.render_widget(
-                        Paragraph::new(Span::styled(p.clone(), t.error)).wrap(Wrap { trim: true }),
-                        rows[3],
-                    );
-                } else {
-                    f.render_widget(
-                        Paragraph::new(Span::styled(
-                            format!(
-                                "{} {}",
-                                lang.t("Folder:", "Folder:"),
-                                self.base_dir.display()
-                            ),
-                            t.dim,
-                        )),
-                        rows[3],
-                    );
-                }
-                let lines: Vec<Line> = candidates
-                    .iter()
-                    .take(6)
-                    .map(|c| Line::styled(format!("  {c}"), t.text))
-                    .chain((candidates.len() > 6).then(|| {
-                        Line::styled(
-                            format!("  ... {} {}", candidates.len() - 6, lang.t("lagi", "more")),
-                            t.dim,
-                        )
-                    }))
-                    .collect();
-                f.render_widget(Paragraph::new(lines), rows[4]);
-            }
-            Mode::Edit {
-                line,
-                fields,
-                focus,
-            } => {
-                let w = area.width.saturating_sub(4).min(76);
-                let h = 10.min(area.height);
-                let r = Rect::new(
-                    area.x + (area.width - w) / 2,
-                    area.y + (area.height - h) / 2,
-                    w,
-                    h,
-                );
-                f.render_widget(Clear, r);
-                let block = Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(t.border)
-                    .title(Span::styled(
-                        format!(" {} {line} ", lang.t("Ubah baris", "Edit line")),
-                        t.title,
-                    ));
-                let inner = block.inner(r);
-                f.render_widget(block, r);
-                for (i, (_, id, en)) in FIELDS.iter().enumerate() {
-                    let y = inner.y + i as u16;
-                    if y >= inner.y + inner.height {
-                        break;
-                    }
-                    f.render_widget(
-                        Paragraph::new(Span::styled(lang.t(id, en), t.key)),
-                        Rect::new(inner.x + 1, y, 14, 1),
-                    );
-                    fields[i].render(
-                        f,
-                        Rect::new(inner.x + 16, y, inner.width.saturating_sub(17), 1),
-                        t.input,
-                        i == *focus,
-                    );
-                }
-                if let Some(reason) = self
-                    .batch
-                    .as_ref()
-                    .and_then(|b| b.rows.iter().find(|r| r.line == *line))
-                    .and_then(|r| row_detail(r, lang))
-                {
-                    let y = inner.y + 5;
-                    if y < inner.y + inner.height {
-                        f.render_widget(
-                            Paragraph::new(Span::styled(reason, t.warn)).wrap(Wrap { trim: true }),
-                            Rect::new(
-                                inner.x + 1,
-                                y,
-                                inner.width.saturating_sub(2),
-                                inner.y + inner.height - y,
-                            ),
-                        );
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn render_row_side(f: &mut Frame, area: Rect, r: &RowView, batch: &BatchView, ctx: &RenderCtx) {
-    let lang = ctx.lang;
-    let t = ctx.theme;
-    let kv = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<12}"), t.dim),
-            Span::styled(v, t.text),
-        ])
-    };
-    let mut lines = vec![
-        kv(lang.t("Baris", "Line"), r.line.to_string()),
-        kv(lang.t("Produk", "Product"), r.product.clone()),
-        kv(lang.t("Kode", "Code"), grouped(&r.code)),
-        kv("Serial", r.serial.clone()),
-        kv(lang.t("Kadaluarsa", "Expiry"), r.expiry.clone()),
-        kv("Status", status_word(r, lang)),
-        kv(lang.t("Oleh", "By"), batch.created_by.clone()),
-        Line::raw(""),
-    ];
-    if let Some(d) = row_detail(r, lang) {
-        if let Some(e) = &r.error {
-            lines.push(Line::styled(
-                format!(
-                    "{}: {}",
-                    lang.t("Kolom", "Field"),
-                    crate::domain::voucher::Field::parse(&e.field)
-                        .map(|f| f.label(lang))
-                        .unwrap_or(e.field.as_str())
-                ),
-                t.error,
-            ));
-        }
-        lines.push(Line::styled(d, t.warn));
-    }
-    f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
-            Block::default()
-                .borders(Borders::LEFT)
-                .border_style(t.border)
-                .title(Span::styled(
-                    lang.t(" Detail baris ", " Line detail "),
-                    t.title,
-                )),
-        ),
-        area,
-    );
-}
-
-fn render_form(
-    f: &mut Frame,
-    area: Rect,
-    form: &FormState,
-    products: &[String],
-    rules: &ProductRules,
-    ctx: &RenderCtx,
-) {
-    let lang = ctx.lang;
-    let t = ctx.theme;
-    let title = match form.batch {
-        Some(id) => format!(
-            " {} (batch #{id}, {} {}) ",
-            lang.t("Form voucher", "Voucher form"),
-            form.added,
-            lang.t("diketik", "typed")
-        ),
-        None => format!(" {} ", lang.t("Form voucher", "Voucher form")),
-    };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border)
-        .title(Span::styled(title, t.title));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let values: [String; 4] = std::array::from_fn(|i| form.fields[i].value().to_string());
-    let key = io::form_key(&values);
-    let dup = match &form.dup {
-        Some((k, p)) if *k == key => Some(p.clone()),
-        _ => None,
-    };
-    let clean = !form.incomplete && form.problems.iter().all(Option::is_none);
-    for (i, (_, id, en)) in FIELDS.iter().enumerate() {
-        let y = inner.y + i as u16;
-        if y >= inner.y + inner.height {
-            break;
-        }
-        f.render_widget(
-            Paragraph::new(Span::styled(lang.t(id, en), t.key)),
-            Rect::new(inner.x + 1, y, 13, 1),
-        );
-        form.fields[i].render(
-            f,
-            Rect::new(inner.x + 15, y, 22, 1),
-            t.input,
-            i == form.focus,
-        );
-        // A mark beside each field as you type; the reason is spelled out below the fields.
-        // While a code or serial is still short, a digit count says how far along it is.
-        let digits = values[i].chars().filter(char::is_ascii_digit).count();
-        let want = rules
-            .get(&key.0)
-            .map(|r| if i == 1 { r.code_len } else { r.serial_len });
-        let short = (i == 1 || i == 2) && want.is_some_and(|(min, _)| digits < min as usize);
-        let long = (i == 1 || i == 2) && want.is_some_and(|(_, max)| digits > max as usize);
-        let verdict = match &form.problems[i] {
-            Some(_) => Span::styled(lang.t("✗ salah", "✗ wrong"), t.error),
-            None if values[i].trim().is_empty() => Span::raw(""),
-            None if long => Span::styled(
-                format!(
-                    "✗ {digits}/{} {}",
-                    want.map(|w| w.1).unwrap_or(0),
-                    lang.t("digit", "digits")
-                ),
-                t.error,
-            ),
-            None if short => Span::styled(
-                format!(
-                    "{digits}/{} {}",
-                    want.map(|w| w.0).unwrap_or(0),
-                    lang.t("digit", "digits")
-                ),
-                t.dim,
-            ),
-            None if (i == 1 || i == 2) && clean => match &dup {
-                Some(Some(_)) => Span::styled(lang.t("✗ sudah ada", "✗ exists"), t.error),
-                Some(None) => Span::styled("✓", t.ok),
-                None => Span::styled(lang.t("cek duplikat...", "checking duplicates..."), t.dim),
-            },
-            None => Span::styled("✓", t.ok),
-        };
-        f.render_widget(
-            Paragraph::new(verdict),
-            Rect::new(inner.x + 39, y, inner.width.saturating_sub(40), 1),
-        );
-    }
-    let reason = form.problems.iter().flatten().next().cloned().or_else(|| {
-        if clean {
-            dup.flatten()
-        } else {
-            None
-        }
-    });
-    let y = inner.y + 4;
-    if y < inner.y + inner.height {
-        let r = Rect::new(
-            inner.x + 1,
-            y,
-            inner.width.saturating_sub(2),
-            inner.y + inner.height - y,
-        );
-        let text = match reason {
-            Some(p) => Line::styled(p, t.error),
-            None => Line::styled(
-                format!(
-                    "{}: {}",
-                    lang.t("Produk dikenal", "Known products"),
-                    products.join(" ")
-                ),
-                t.dim,
-            ),
-        };
-        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), r);
-    }
-}
-
-fn render_batches(
-    f: &mut Frame,
-    area: Rect,
-    list: &[BatchSummary],
-    state: &mut VTableState,
-    ctx: &RenderCtx,
-) {
-    let lang = ctx.lang;
-    let t = ctx.theme;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border)
-        .title(Span::styled(
-            lang.t(" Batch sebelumnya ", " Earlier batches "),
-            t.title,
-        ));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let columns = [
-        Column::new("Batch", Constraint::Length(6)),
-        Column::new(lang.t("Waktu", "Time"), Constraint::Length(16)),
-        Column::new(lang.t("Sumber", "Source"), Constraint::Length(6)),
-        Column::new(lang.t("Oleh", "By"), Constraint::Length(8)),
-        Column::new(lang.t("Baris", "Lines"), Constraint::Length(6)),
-        Column::new(lang.t("Salah", "Wrong"), Constraint::Length(5)),
-        Column::new(lang.t("Masuk", "In"), Constraint::Length(6)),
-        Column::new("File", Constraint::Fill(1)),
-    ];
-    VTable {
-        columns: &columns,
-        len: list.len(),
-        row: |i| {
-            let s = &list[i];
-            VRow {
-                cells: vec![
-                    format!("#{}", s.id),
-                    s.created_at.replace('T', " ").chars().take(16).collect(),
-                    s.source.clone(),
-                    s.created_by.clone(),
-                    s.rows.to_string(),
-                    s.errors.to_string(),
-                    s.inserted.to_string(),
-                    s.file_name.clone().unwrap_or_default(),
-                ],
-                style: if s.errors > 0 { t.warn } else { t.text },
-            }
-        },
-        detail: vec![],
-        header_style: t.title,
-        selected_style: t.selected,
-        detail_style: Style::default(),
-    }
-    .render(inner, f.buffer_mut(), state);
 }

@@ -14,11 +14,12 @@ use crate::domain::voucher::{
 use crate::i18n::Lang;
 use crate::import::ImportError;
 use crate::jobs::intake::{self as intake_job, IntakeError};
-use crate::store::intake::{StagedRow, StockRow, VoucherDetail};
+use crate::store::intake::{Source, StagedRow, StockRow, VoucherDetail};
+use crate::store::photos::CardReview;
 use crate::tui::action::Action;
 use crate::tui::data::Db;
 use crate::tui::jobs::Progress;
-use crate::tui::screens::intake::{BatchSummary, BatchView, RowError, RowView, FIELDS};
+use crate::tui::screens::intake::{BatchSummary, BatchView, CardView, RowError, RowView, FIELDS};
 use crate::tui::status::{Backend, ConnState};
 
 type R<T> = Result<T, String>;
@@ -73,6 +74,25 @@ fn row_view(r: StagedRow, lang: Lang) -> RowView {
         dropped: r.dropped,
         insert_status: r.insert_status as u8,
         insert_reason: r.insert_reason,
+        photo: r.photo_path,
+        photo_box: r.photo_box,
+        card: None,
+    }
+}
+
+fn card_view(c: CardReview, lang: Lang) -> CardView {
+    CardView {
+        needs_review: c.needs_review(),
+        note: c.product_match.note(lang),
+        reasons: c.reasons,
+        review_fields: c
+            .review_fields
+            .iter()
+            .map(|f| f.as_str().to_string())
+            .collect(),
+        confirmed: c.confirmed.iter().map(|f| f.as_str().to_string()).collect(),
+        confidence: (c.confidence.clamp(0.0, 1.0) * 100.0).round() as u8,
+        brand: c.brand,
     }
 }
 
@@ -157,6 +177,19 @@ pub fn load_batch(db: &Db, id: i64, lang: Lang, p: &Progress) -> R<BatchView> {
             rows.extend(chunk.into_iter().map(|r| row_view(r, lang)));
             p.set(rows.len() as u64, total as u64);
         }
+        if b.source == Source::Image {
+            // Lines are 1.. in order, so a card's row is found by position when it can be.
+            for c in st.card_reviews(id)? {
+                let line = c.line as i64;
+                let at = match rows.get((line - 1).max(0) as usize) {
+                    Some(r) if r.line == line => Some((line - 1) as usize),
+                    _ => rows.iter().position(|r| r.line == line),
+                };
+                if let Some(i) = at {
+                    rows[i].card = Some(card_view(c, lang));
+                }
+            }
+        }
         Ok(BatchView {
             id,
             source: b.source.as_str().into(),
@@ -198,17 +231,146 @@ pub fn edit_row(
     values: &[String; 4],
     today: NaiveDate,
 ) -> R<()> {
+    edit_card_row(db, batch, line, old, values, None, today)
+}
+
+/// [`edit_row`] for a row that may be a card read off a photo: `confirmed` (Some for cards) are
+/// the fields the user marked as checked against the photo; a changed field counts as checked
+/// too. The card's review flag clears once every field it flagged is checked.
+pub fn edit_card_row(
+    db: &Db,
+    batch: i64,
+    line: i64,
+    old: &[String; 4],
+    values: &[String; 4],
+    confirmed: Option<[bool; 4]>,
+    today: NaiveDate,
+) -> R<()> {
     db.with(|st| {
+        let mut checked = Vec::new();
         for (i, (name, _, _)) in FIELDS.iter().enumerate() {
+            let Some(f) = Field::parse(name) else {
+                continue;
+            };
             if old[i] != values[i] {
-                if let Some(f) = Field::parse(name) {
-                    st.edit_row(batch, line as u64, f, &values[i], today)?;
-                }
+                st.edit_row(batch, line as u64, f, &values[i], today)?;
+                checked.push(f);
+            } else if confirmed.is_some_and(|c| c[i]) {
+                checked.push(f);
             }
+        }
+        if confirmed.is_some() && !checked.is_empty() {
+            st.confirm_card_fields(batch, line as u64, &checked)?;
         }
         Ok(())
     })
     .map_err(s)
+}
+
+/// The end of a photo import: the new batch (None when no card was read), the per-photo
+/// verdicts that were not "ok", and the counts for the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotosDone {
+    pub batch: Option<i64>,
+    pub photos: usize,
+    pub cards: usize,
+    pub review: usize,
+    pub not_read: usize,
+    /// (photo file name, what went wrong)
+    pub bad: Vec<(String, String)>,
+}
+
+/// Reads photos (files or folders) and stages their cards as one batch. Cancel keeps the
+/// cards already read.
+pub fn import_photos(
+    db: &Db,
+    inputs: &[std::path::PathBuf],
+    product: Option<&str>,
+    user: &str,
+    today: NaiveDate,
+    lang: Lang,
+    p: &Progress,
+) -> Result<PhotosDone, ImportFail> {
+    let fail = |message: String| ImportFail {
+        message,
+        need_product: false,
+        cancelled: false,
+    };
+    // `photos/*.jpg` picks files; a folder gives its photos.
+    let inputs: Vec<std::path::PathBuf> = inputs
+        .iter()
+        .flat_map(|p| crate::tui::widgets::path::expand_wildcards(p))
+        .collect();
+    let paths = crate::ocr::collect_photos(&inputs).map_err(fail)?;
+    if paths.is_empty() {
+        return Err(fail(
+            lang.t(
+                "Tidak ada foto di sana: pilih file JPEG/PNG atau folder berisi foto.",
+                "No photos there: choose JPEG/PNG files or a folder holding them.",
+            )
+            .into(),
+        ));
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let req = crate::jobs::photos::PhotoRequest {
+        photos: &paths,
+        product,
+        created_by: user,
+        today,
+        dry_run: false,
+        threads,
+    };
+    let name = crate::jobs::photos::batch_name(&inputs, paths.len());
+    let mut report = |done: usize, total: usize| p.set(done as u64, total as u64);
+    let out = db
+        .with(|st| {
+            Ok(crate::jobs::photos::import_photos(
+                st,
+                &req,
+                &name,
+                p.cancel_flag(),
+                &mut report,
+                &mut |_| {},
+            ))
+        })
+        .map_err(|e| fail(e.to_string()))?
+        .map_err(|e| ImportFail {
+            need_product: matches!(e, crate::jobs::photos::PhotoError::UnknownProduct { .. }),
+            message: e.message(lang),
+            cancelled: false,
+        })?;
+    if out.stage.is_none() && out.not_read > 0 {
+        return Err(ImportFail {
+            message: lang
+                .t(
+                    "Dibatalkan sebelum ada kartu terbaca; tidak ada yang disimpan.",
+                    "Cancelled before any card was read; nothing was saved.",
+                )
+                .into(),
+            need_product: false,
+            cancelled: true,
+        });
+    }
+    Ok(PhotosDone {
+        batch: out.stage.as_ref().and_then(|s| s.batch_id),
+        photos: out.photos.len(),
+        cards: out.cards.len(),
+        review: out.cards.iter().filter(|c| c.needs_review).count(),
+        not_read: out.not_read,
+        bad: out
+            .photos
+            .iter()
+            .filter(|r| r.verdict != "ok")
+            .map(|r| {
+                (
+                    crate::ocr::file_name(std::path::Path::new(&r.photo)),
+                    r.message.clone().unwrap_or_else(|| r.verdict.clone()),
+                )
+            })
+            .collect(),
+    })
 }
 
 pub fn set_dropped(db: &Db, batch: i64, line: i64, dropped: bool, today: NaiveDate) -> R<()> {

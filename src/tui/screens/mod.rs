@@ -3,6 +3,8 @@
 pub mod hotspot;
 pub mod intake;
 pub mod intake_io;
+#[cfg(test)]
+mod photo_tests;
 pub mod stock;
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,7 @@ use crate::tui::keys::{Binding, Key};
 use crate::tui::screen::{RenderCtx, Screen, ScreenCtx, ScreenId};
 use crate::tui::screens::intake_io as io;
 use crate::tui::widgets::input::TextInput;
+use crate::tui::widgets::preview::{CardPreview, CropLoaded};
 use crate::tui::widgets::vtable::{Column, VRow, VTable, VTableState};
 
 pub use crate::store::intake::StockRow;
@@ -35,6 +36,8 @@ pub enum StockMsg {
         query: String,
         hits: Arc<Vec<Found>>,
     },
+    /// The card picture of a hit was decoded (or could not be).
+    Crop(CropLoaded),
 }
 
 enum Mode {
@@ -52,6 +55,8 @@ pub struct StockScreen {
     loaded: bool,
     table: VTableState,
     mode: Mode,
+    /// The searched voucher's card picture.
+    preview: CardPreview,
 }
 
 impl StockScreen {
@@ -61,6 +66,27 @@ impl StockScreen {
             loaded: false,
             table: VTableState::default(),
             mode: Mode::Table,
+            preview: CardPreview::default(),
+        }
+    }
+
+    /// Starts loading the picture of the hit shown, if it came from a photo.
+    fn want_preview(&mut self, ctx: &mut ScreenCtx) {
+        let Mode::Result { hits, selected, .. } = &self.mode else {
+            return;
+        };
+        let Some(v) = hits.get(*selected).map(|h| &h.voucher) else {
+            return;
+        };
+        if let Some(p) = v.photo_path.clone() {
+            let bx = v.photo_box.clone();
+            self.preview.request(
+                ctx.jobs,
+                ctx.lang.t("foto kartu", "card photo"),
+                &p,
+                bx.as_deref(),
+                |c| Action::Stock(StockMsg::Crop(c)),
+            );
         }
     }
 
@@ -232,7 +258,9 @@ impl Screen for StockScreen {
                     selected: 0,
                 };
             }
+            StockMsg::Crop(c) => self.preview.loaded(c),
         }
+        self.want_preview(ctx);
         vec![Action::Render]
     }
 
@@ -353,11 +381,19 @@ impl Screen for StockScreen {
                 Some(s) => s,
                 None => {
                     let w = 60.min(area.width);
-                    let h = 16.min(area.height);
+                    // A voucher from a photo gets the whole height: its card sits below.
+                    let photo = hits
+                        .get(*selected)
+                        .is_some_and(|h| h.voucher.photo_path.is_some());
+                    let h = if photo {
+                        area.height
+                    } else {
+                        16.min(area.height)
+                    };
                     Rect::new(area.x + area.width - w, area.y + area.height - h, w, h)
                 }
             };
-            render_detail(f, r, query, hits, *selected, ctx);
+            render_detail(f, r, query, hits, *selected, &mut self.preview, ctx);
         }
     }
 }
@@ -368,6 +404,7 @@ fn render_detail(
     query: &str,
     hits: &[Found],
     selected: usize,
+    preview: &mut CardPreview,
     ctx: &RenderCtx,
 ) {
     let lang = ctx.lang;
@@ -458,13 +495,37 @@ fn render_detail(
             .unwrap_or_else(|| lang.t("tidak ada foto", "no photo").into()),
         t.text,
     ));
+    if let Some(b) = &v.photo_box {
+        lines.push(kv(lang.t("Kotak kartu", "Card box"), b.clone(), t.dim));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border)
+        .title(Span::styled(title, t.title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    // The card's picture under its details, in whatever height is left.
+    let text_h = (lines.len() as u16 + 1).min(inner.height);
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.border)
-                .title(Span::styled(title, t.title)),
-        ),
-        area,
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        Rect::new(inner.x, inner.y, inner.width, text_h),
     );
+    if let Some(p) = &v.photo_path {
+        let pic_h = inner.height.saturating_sub(text_h);
+        if pic_h >= 3 {
+            preview.render(
+                f,
+                Rect::new(
+                    inner.x + 1,
+                    inner.y + text_h,
+                    inner.width.saturating_sub(2),
+                    pic_h,
+                ),
+                p,
+                v.photo_box.as_deref(),
+                t,
+                lang,
+            );
+        }
+    }
 }

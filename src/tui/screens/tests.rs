@@ -49,7 +49,7 @@ async fn harness(dir: &Path, w: u16, h: u16) -> Harness {
 }
 
 /// Entry times come from the clock of the machine that ran the seed: masked, width kept.
-fn mask_times(s: &str) -> String {
+pub(super) fn mask_times(s: &str) -> String {
     let b: Vec<char> = s.chars().collect();
     let pat = "dddd-dd-dd dd:dd:dd";
     let p: Vec<char> = pat.chars().collect();
@@ -278,6 +278,9 @@ async fn f2_stays_fast_with_100k_rows() {
             dropped: false,
             insert_status: 0,
             insert_reason: None,
+            photo: None,
+            photo_box: None,
+            card: None,
         })
         .collect();
     t.app

@@ -3,6 +3,7 @@
 
 pub mod input;
 pub mod path;
+pub mod preview;
 pub mod vtable;
 
 use ratatui::layout::Rect;
