@@ -414,3 +414,61 @@ fn ocr_vouchers_with_ai_reports_the_model_per_photo() {
         .iter()
         .all(|c| c["serial"] != extra));
 }
+
+/// `konter import photos --ai`: the model's extra card is staged too, flagged for review, and it
+/// is found afterwards by `photo find` (through the staged photo numbers).
+#[cfg(feature = "ocr")]
+#[test]
+fn import_photos_with_ai_stages_the_merged_cards() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ocr/two_cards_a.jpg");
+    let extra = "999900001111";
+    let (addr, _seen) = server(vec![Canned::Answer(
+        200,
+        completion(&format!(
+            "{{\"cards\": [{{\"serial\": \"{extra}\", \"code\": \"9999000011112222\", \"brand\": \"XL\"}}]}}"
+        )),
+    )]);
+    let cfg = d.join("konter.toml");
+    std::fs::write(
+        &cfg,
+        format!("[ocr.ai]\nbase_url = \"http://{addr}/v1\"\nmodel = \"test-vision\"\n"),
+    )
+    .unwrap();
+    let konter = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_konter"))
+            .args(args)
+            .env("KONTER_CONFIG", &cfg)
+            .env("KONTER_DATA_DIR", d)
+            .env_remove("KONTER_OTOMAX_URL")
+            .output()
+            .unwrap()
+    };
+    assert!(konter(&["init", "--demo"]).status.success());
+    let o = konter(&[
+        "--json",
+        "import",
+        "photos",
+        "--ai",
+        "--threads",
+        "1",
+        fixture.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let line = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["serial"] == extra)
+        .unwrap_or_else(|| panic!("the model's card is staged: {out}"));
+    assert_eq!(line["needs_review"], true);
+    let o = konter(&["--json", "photo", "find", extra]);
+    let found: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(found["place"], "staging", "{found}");
+    assert!(found["photo"]
+        .as_str()
+        .unwrap()
+        .ends_with("two_cards_a.jpg"));
+}

@@ -29,6 +29,9 @@ pub struct PhotoRequest<'a> {
     pub dry_run: bool,
     /// Tesseract engines (one per core by default).
     pub threads: usize,
+    /// Also ask this AI model (`[ocr.ai]`) and merge its reading into each photo's cards
+    /// ([`crate::ocr::ai`]); None: OCR only.
+    pub ai: Option<&'a crate::config::AiConfig>,
 }
 
 #[derive(Debug)]
@@ -227,11 +230,16 @@ pub fn import_photos(
     on_photo: &mut dyn FnMut(&PhotoReport),
 ) -> Result<PhotoOutcome, PhotoError> {
     // A wrong --product is said before minutes of reading, not after.
-    check_override(&store.products()?, req.product)?;
+    let products = store.products()?;
+    check_override(&products, req.product)?;
+    let rules = crate::ocr::ai::Rules::from_products(&products);
     let total = req.photos.len();
     let mut reports = Vec::with_capacity(total);
     progress(0, total);
-    crate::ocr::pool::read_batch_cancellable(req.photos, req.threads, cancel, &mut |r| {
+    crate::ocr::pool::read_batch_cancellable(req.photos, req.threads, cancel, &mut |mut r| {
+        if let Some(cfg) = req.ai {
+            crate::ocr::ai::merge_report(&mut r, cfg, &rules);
+        }
         on_photo(&r);
         reports.push(r);
         progress(reports.len(), total);
@@ -369,6 +377,7 @@ mod tests {
             today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
             dry_run: false,
             threads: 1,
+            ai: None,
         };
         let mut c = card(Some("AXIS"), Some("12345678901234"));
         c.expiry = Some("2028-01-01".into());

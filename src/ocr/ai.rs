@@ -151,6 +151,30 @@ pub fn extract_with(photo: &Path, ocr_cards: Vec<Card>, cfg: &AiConfig, rules: &
     }
 }
 
+/// Merges the model's reading into one photo's report (photos that could not be read, or
+/// duplicates, are left alone). Returns None when the model was not asked, else Some(note), the
+/// note being None when its reading was used. The note is logged too (never the key).
+pub fn merge_report(
+    report: &mut super::PhotoReport,
+    cfg: &AiConfig,
+    rules: &Rules,
+) -> Option<Option<String>> {
+    if report.verdict == "error" || report.verdict == "duplicate" {
+        return None;
+    }
+    let cards = std::mem::take(&mut report.cards);
+    let merged = extract_with(Path::new(&report.photo), cards, cfg, rules);
+    if let Some(note) = &merged.note {
+        tracing::warn!(photo = %report.photo, "{note}");
+    }
+    report.cards = merged.cards;
+    if !report.cards.is_empty() && report.verdict == "no_card" {
+        report.verdict = "ok".into();
+        report.message = None;
+    }
+    Some(merged.note)
+}
+
 /// Sends the photo and returns the cards the model read.
 pub fn ask_model(photo: &Path, cfg: &AiConfig) -> Result<Vec<AiCard>, AiError> {
     if cfg.model.trim().is_empty() {

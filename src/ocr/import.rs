@@ -30,6 +30,10 @@ pub struct ImportPhotos {
     /// Worker threads (one Tesseract engine each); default: one per core.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Also ask the AI model of [ocr.ai] and merge its reading (on without this flag when
+    /// [ocr.ai] enabled = true).
+    #[arg(long)]
+    pub ai: bool,
 }
 
 pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
@@ -57,6 +61,7 @@ pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
         today: ctx.today,
         dry_run: args.dry_run,
         threads,
+        ai: (args.ai || ctx.config.ocr.ai.enabled).then_some(&ctx.config.ocr.ai),
     };
     let name = photos::batch_name(&args.photos, paths.len());
     let json = ctx.json;

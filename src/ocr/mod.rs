@@ -233,21 +233,11 @@ fn vouchers(ctx: &Ctx, photos: &[PathBuf], threads: Option<usize>, use_ai: bool)
         if report.verdict == "error" {
             bad += 1;
         }
-        let mut ai_note: Option<Option<String>> = None;
-        if use_ai && report.verdict != "error" && report.verdict != "duplicate" {
-            let cards = std::mem::take(&mut report.cards);
-            let merged =
-                ai::extract_with(Path::new(&report.photo), cards, &ctx.config.ocr.ai, &rules);
-            if let Some(note) = &merged.note {
-                tracing::warn!(photo = %report.photo, "{note}");
-            }
-            report.cards = merged.cards;
-            if !report.cards.is_empty() && report.verdict == "no_card" {
-                report.verdict = "ok".into();
-                report.message = None;
-            }
-            ai_note = Some(merged.note);
-        }
+        let ai_note = if use_ai {
+            ai::merge_report(&mut report, &ctx.config.ocr.ai, &rules)
+        } else {
+            None
+        };
         total_cards += report.cards.len();
         review += report.cards.iter().filter(|c| c.needs_review).count();
         if ctx.json {

@@ -530,6 +530,8 @@ impl IntakeScreen {
         }
         let user = ctx.config.shop.user.clone();
         let today = ctx.now.date();
+        // The AI model of [ocr.ai] reads along when it is enabled.
+        let ai = ctx.config.ocr.ai.enabled.then(|| ctx.config.ocr.ai.clone());
         if self.batch.is_none() {
             self.loading = Some(name.clone());
         }
@@ -542,6 +544,7 @@ impl IntakeScreen {
                 &user,
                 today,
                 lang,
+                ai.as_ref(),
                 p,
             ) {
                 Ok(done) => {

@@ -282,6 +282,7 @@ pub struct PhotosDone {
 
 /// Reads photos (files or folders) and stages their cards as one batch. Cancel keeps the
 /// cards already read.
+#[allow(clippy::too_many_arguments)]
 pub fn import_photos(
     db: &Db,
     inputs: &[std::path::PathBuf],
@@ -289,6 +290,7 @@ pub fn import_photos(
     user: &str,
     today: NaiveDate,
     lang: Lang,
+    ai: Option<&crate::config::AiConfig>,
     p: &Progress,
 ) -> Result<PhotosDone, ImportFail> {
     let fail = |message: String| ImportFail {
@@ -321,6 +323,7 @@ pub fn import_photos(
         today,
         dry_run: false,
         threads,
+        ai,
     };
     let name = crate::jobs::photos::batch_name(&inputs, paths.len());
     let mut report = |done: usize, total: usize| p.set(done as u64, total as u64);
