@@ -384,6 +384,36 @@ impl Store {
     where
         I: Iterator<Item = Result<(u64, RawVoucher)>> + Send,
     {
+        self.stage_stream_with(
+            batch,
+            lines,
+            expected,
+            today,
+            dry_run,
+            cancel,
+            progress,
+            &mut |_, _| Ok(()),
+        )
+    }
+
+    /// [`Store::stage_stream`] with `attach`, run in the staging transaction after the rows
+    /// are written (with the batch id), so what it adds (a card's photo and review data) is
+    /// kept or lost together with the rows.
+    #[allow(clippy::too_many_arguments)]
+    pub fn stage_stream_with<I>(
+        &mut self,
+        batch: &NewBatch,
+        lines: I,
+        expected: usize,
+        today: NaiveDate,
+        dry_run: bool,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(usize, usize),
+        attach: &mut dyn FnMut(&rusqlite::Transaction, i64) -> Result<()>,
+    ) -> Result<StageOutcome>
+    where
+        I: Iterator<Item = Result<(u64, RawVoucher)>> + Send,
+    {
         let rules = self.product_rules()?;
         let staged = self.staged_keys(None)?;
         let ledger = self.ledger_keys_if_small(expected)?;
@@ -496,6 +526,7 @@ impl Store {
             tx.rollback()?;
             None
         } else {
+            attach(&tx, batch_id)?;
             tx.commit()?;
             Some(batch_id)
         };

@@ -56,8 +56,8 @@ impl CardReview {
 
 impl Store {
     /// Stages cards as one batch (source 'image'). Lines are numbered 1.. in card order. A dry
-    /// run gives the same verdicts and keeps nothing. Staging is all or nothing: if the photo
-    /// data cannot be attached, the batch is removed again.
+    /// run gives the same verdicts and keeps nothing. Staging is all or nothing: the rows, their
+    /// photos and their review data are written in one transaction.
     pub fn stage_cards(
         &mut self,
         batch: &NewBatch,
@@ -66,69 +66,20 @@ impl Store {
         dry_run: bool,
         cancel: &AtomicBool,
     ) -> Result<StageOutcome> {
-        let lines: Vec<(u64, RawVoucher)> = cards
+        let lines = cards
             .iter()
             .enumerate()
-            .map(|(i, c)| (i as u64 + 1, c.raw.clone()))
-            .collect();
-        let out = self.stage_lines(batch, &lines, today, dry_run, cancel, &mut |_, _| {})?;
-        if let Some(id) = out.batch_id {
-            if let Err(e) = self.attach_cards(id, cards) {
-                let _ = self.remove_batch(id);
-                return Err(e);
-            }
-        }
-        Ok(out)
-    }
-
-    fn attach_cards(&mut self, batch_id: i64, cards: &[CardLine]) -> Result<()> {
-        let tx = self.conn_mut().transaction()?;
-        {
-            let mut card = tx.prepare_cached(
-                "INSERT INTO staging_cards(row_id, brand, confidence, needs_review, reasons,
-                                           review_fields, product_match)
-                 VALUES ((?1 << 32) + ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for (i, c) in cards.iter().enumerate() {
-                let line = i as i64 + 1;
-                attach_photo(
-                    &tx,
-                    batch_id,
-                    line as u64,
-                    &c.photo_path,
-                    Some(c.photo_box.as_str()),
-                )?;
-                let fields = if c.needs_review {
-                    fields_to_text(&review_fields(&c.reasons))
-                } else {
-                    String::new()
-                };
-                card.execute(params![
-                    batch_id,
-                    line,
-                    c.brand,
-                    f64::from(c.confidence),
-                    c.needs_review,
-                    c.reasons.join("; "),
-                    fields,
-                    serde_json::to_string(&c.product_match).unwrap_or_else(|_| "{}".into()),
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Removes a batch and its rows (a batch whose staging could not be finished).
-    fn remove_batch(&mut self, batch_id: i64) -> Result<()> {
-        let tx = self.conn_mut().transaction()?;
-        tx.execute(
-            "DELETE FROM staging_rows WHERE id BETWEEN (?1 << 32) AND (?1 << 32) + 4294967295",
-            [batch_id],
-        )?;
-        tx.execute("DELETE FROM staging_batches WHERE id = ?1", [batch_id])?;
-        tx.commit()?;
-        Ok(())
+            .map(|(i, c)| Ok((i as u64 + 1, c.raw.clone())));
+        self.stage_stream_with(
+            batch,
+            lines,
+            cards.len(),
+            today,
+            dry_run,
+            cancel,
+            &mut |_, _| {},
+            &mut |tx, batch_id| attach_cards(tx, batch_id, cards),
+        )
     }
 
     /// The review data of every card of a batch, in line order (empty for a batch not read
@@ -195,6 +146,43 @@ impl Store {
         )?;
         Ok(still)
     }
+}
+
+/// The photo and review data of each staged card (line i+1 is cards[i]).
+fn attach_cards(tx: &rusqlite::Transaction, batch_id: i64, cards: &[CardLine]) -> Result<()> {
+    {
+        let mut card = tx.prepare_cached(
+            "INSERT INTO staging_cards(row_id, brand, confidence, needs_review, reasons,
+                                       review_fields, product_match)
+             VALUES ((?1 << 32) + ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (i, c) in cards.iter().enumerate() {
+            let line = i as i64 + 1;
+            attach_photo(
+                tx,
+                batch_id,
+                line as u64,
+                &c.photo_path,
+                Some(c.photo_box.as_str()),
+            )?;
+            let fields = if c.needs_review {
+                fields_to_text(&review_fields(&c.reasons))
+            } else {
+                String::new()
+            };
+            card.execute(params![
+                batch_id,
+                line,
+                c.brand,
+                f64::from(c.confidence),
+                c.needs_review,
+                c.reasons.join("; "),
+                fields,
+                serde_json::to_string(&c.product_match).unwrap_or_else(|_| "{}".into()),
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -285,6 +273,31 @@ mod tests {
         assert!(s.confirm_card_fields(id, 2, &[Field::Code]).unwrap());
         assert!(!s.confirm_card_fields(id, 2, &[Field::Serial]).unwrap());
         assert!(!s.card_reviews(id).unwrap()[1].needs_review());
+    }
+
+    /// Rows, photos and review data are one transaction: when the review data cannot be
+    /// written (here a confidence that is not a number, which SQLite stores as NULL), no batch
+    /// and no row is left behind.
+    #[test]
+    fn a_card_that_cannot_be_recorded_leaves_no_batch() {
+        let mut s = store();
+        let count = |s: &Store, t: &str| -> i64 {
+            s.conn()
+                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        let before = (count(&s, "staging_batches"), count(&s, "staging_rows"));
+        let mut bad = card("12345678901234", "123456789012", &[]);
+        bad.confidence = f32::NAN;
+        let err = s
+            .stage_cards(&batch(), &[bad], today(), false, &AtomicBool::new(false))
+            .unwrap_err();
+        assert!(err.to_string().contains("NOT NULL"), "{err}");
+        assert_eq!(
+            (count(&s, "staging_batches"), count(&s, "staging_rows")),
+            before
+        );
+        assert_eq!(count(&s, "staging_photos"), 0);
     }
 
     #[test]
