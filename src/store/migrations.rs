@@ -48,17 +48,25 @@ pub fn run(conn: &mut Connection) -> rusqlite::Result<usize> {
     )?;
     let mut applied = 0;
     for m in MIGRATIONS {
-        let done: Option<i64> = conn
-            .query_row(
+        let is_done = |c: &Connection| -> rusqlite::Result<bool> {
+            Ok(c.query_row(
                 "SELECT 1 FROM schema_migrations WHERE name = ?1",
                 [m.name],
-                |r| r.get(0),
+                |r| r.get::<_, i64>(0),
             )
-            .optional()?;
-        if done.is_some() {
+            .optional()?
+            .is_some())
+        };
+        if is_done(conn)? {
             continue;
         }
-        let tx = conn.transaction()?;
+        // Immediate: the write lock is taken first (waiting for the busy timeout), then the
+        // check is repeated, so two processes opening a new store at once run each migration
+        // exactly once instead of one of them failing half-way.
+        let tx = rusqlite::Transaction::new(conn, rusqlite::TransactionBehavior::Immediate)?;
+        if is_done(&tx)? {
+            continue;
+        }
         tx.execute_batch(m.sql)?;
         tx.execute("INSERT INTO schema_migrations(name) VALUES (?1)", [m.name])?;
         tx.commit()?;

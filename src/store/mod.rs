@@ -113,8 +113,21 @@ impl Store {
 
     fn setup(mut conn: Connection, path: PathBuf) -> Result<Store> {
         conn.busy_timeout(Duration::from_secs(5))?;
-        // journal_mode answers with a row, so it is queried rather than updated.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // journal_mode answers with a row, so it is queried rather than updated. Switching a
+        // new file to WAL needs a moment alone with it, and SQLite answers BUSY at once (without
+        // the busy timeout) when another connection opens it at the same time: retry briefly.
+        let mut tries = 0;
+        let _mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        };
         conn.execute_batch(
             "PRAGMA foreign_keys = ON;
              PRAGMA synchronous = NORMAL;
@@ -161,6 +174,31 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
+    }
+
+    /// The TUI, its jobs and a second konter process may open a new store at the same moment:
+    /// every one of them opens it, and each migration runs once.
+    #[test]
+    fn many_open_a_new_store_at_once() {
+        for round in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join(format!("konter{round}.db"));
+            let start = std::sync::Barrier::new(6);
+            std::thread::scope(|sc| {
+                for _ in 0..6 {
+                    sc.spawn(|| {
+                        start.wait();
+                        Store::open(&p).unwrap();
+                    });
+                }
+            });
+            let s = Store::open(&p).unwrap();
+            let n: i64 = s
+                .conn()
+                .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n as usize, migrations::MIGRATIONS.len());
+        }
     }
 
     #[test]
