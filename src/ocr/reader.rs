@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use image::{imageops, GrayImage};
+use image::GrayImage;
 
 use super::engine::{Engine, Psm};
 use super::parse::{self, CardFields, DigitRunAt, Line};
@@ -61,16 +61,40 @@ struct Attempt {
     lines: Vec<Line>,
     img: GrayImage,
     score: u32,
+    rect: RotRect,
+    scale: f32,
+    turn: u8,
+}
+
+impl Attempt {
+    /// The part of the photo under a box of the card image, as its own rotated rectangle, so a
+    /// line is sampled once from the photo at the resolution it needs.
+    fn sub_rect(&self, x0: i32, y0: i32, x1: i32, y1: i32) -> RotRect {
+        let (w, h) = (self.img.width() as f32, self.img.height() as f32);
+        let (mut cx, mut cy) = ((x0 + x1) as f32 / 2.0, (y0 + y1) as f32 / 2.0);
+        if self.turn == 2 {
+            cx = w - cx;
+            cy = h - cy;
+        }
+        let (px, py) = self.rect.to_photo(cx / self.scale, cy / self.scale);
+        RotRect {
+            cx: px,
+            cy: py,
+            w: (x1 - x0) as f32 / self.scale,
+            h: (y1 - y0) as f32 / self.scale,
+            angle: self.rect.angle + if self.turn == 2 { 180.0 } else { 0.0 },
+        }
+    }
 }
 
 fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Option<Attempt> {
     let probe = prep::crop_rotated(gray, r, 1.0, turn);
     let ch = prep::char_height(&probe)?;
     let scale = (TARGET_CHAR_H / ch).clamp(0.4, 4.0);
-    let img = if (scale - 1.0).abs() > 0.08 {
-        prep::crop_rotated(gray, r, scale, turn)
+    let (img, scale) = if (scale - 1.0).abs() > 0.08 {
+        (prep::crop_rotated(gray, r, scale, turn), scale)
     } else {
-        probe
+        (probe, 1.0)
     };
     let words = engine.words(&img, Psm::Sparse, "");
     let lines = parse::group_lines(words);
@@ -85,6 +109,9 @@ fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Opti
         lines,
         img,
         score,
+        rect: *r,
+        scale,
+        turn,
     })
 }
 
@@ -102,39 +129,59 @@ fn read_card(engine: &mut Engine, gray: &GrayImage, r: &RotRect) -> Option<Card>
     if a.score == 0 || (a.fields.serial.is_none() && a.fields.code.is_none()) {
         return None;
     }
-    Some(finish(engine, &a))
+    Some(finish(engine, gray, &a))
 }
 
-/// Re-reads a digit run's words on their own and votes between the readings.
-/// Returns the digits, whether the two clean single-line readings agree, and a confidence.
-fn confirm_digits(engine: &mut Engine, a: &Attempt, at: &DigitRunAt) -> (String, bool, f32) {
+/// Re-reads a digit run on its own: the band of its line from the end of any label to the
+/// card's right edge, sampled from the photo at two text heights, binarized, cleaned of specks,
+/// single-line mode with a digit whitelist. Returns the digits, whether both readings agree,
+/// and the lowest word confidence.
+fn confirm_digits(
+    engine: &mut Engine,
+    gray: &GrayImage,
+    a: &Attempt,
+    at: &DigitRunAt,
+) -> (String, bool, f32) {
     let line = &a.lines[at.line];
     let ws = &line.words[at.run.first_word..=at.run.last_word];
-    let x0 = ws.iter().map(|w| w.x).min().unwrap_or(0);
-    let x1 = ws.iter().map(|w| w.x + w.w).max().unwrap_or(0);
     let y0 = ws.iter().map(|w| w.y).min().unwrap_or(0);
     let y1 = ws.iter().map(|w| w.y + w.h).max().unwrap_or(0);
+    let lh = (y1 - y0).max(1);
+    // from the end of a serial label on this line (or the card's left edge) to the card's
+    // right edge, less a small margin where the table may show
+    let width = a.img.width() as i32;
+    let margin = width / 50 + 2;
+    let x0 = match parse::serial_label_words(line).filter(|&n| n > 0 && n <= at.run.first_word) {
+        Some(n) => {
+            let label = &line.words[n - 1];
+            label.x + label.w + 2
+        }
+        None => margin,
+    };
+    let x1 = width - margin;
+    let band = a.sub_rect(x0, y0 - lh / 3 - 2, x1, y1 + lh / 3 + 2);
+    let h_photo = lh as f32 / a.scale;
     let first = at.run.digits.clone();
     let mut reads = Vec::new();
-    let mut conf = at.run.min_conf;
-    for target in [32.0, 24.0] {
-        let Some(crop) = line_crop(&a.img, x0, y0, x1, y1, target) else {
-            return (first, false, at.run.min_conf);
+    let mut confs = Vec::new();
+    for (target, variant) in [(36.0f32, 0u8), (28.0, 0), (36.0, 1)] {
+        let crop = prep::crop_rotated(gray, &band, target / h_photo, 0);
+        let img = if variant == 1 {
+            let mut bin = prep::binarize(&crop, prep::otsu(&crop));
+            prep::clean_specks(&mut bin);
+            bin
+        } else {
+            crop
         };
-        let mut bin = prep::binarize(&crop, prep::otsu(&crop));
-        prep::clean_specks(&mut bin);
-        let words = engine.words(&bin, Psm::Line, "0123456789");
+        let words = engine.words(&img, Psm::Line, "0123456789");
         let digits: String = words
             .iter()
             .flat_map(|w| w.text.chars())
             .filter(|c| c.is_ascii_digit())
             .collect();
-        if let Some(m) = words.iter().map(|w| w.conf).reduce(f32::min) {
-            conf = conf.min(m.max(0.0));
-        }
+        confs.push(words.iter().map(|w| w.conf).fold(100.0f32, f32::min));
         reads.push(digits);
     }
-    let agree = reads[0] == reads[1];
     reads.push(first.clone());
     let winner = reads
         .iter()
@@ -146,16 +193,40 @@ fn confirm_digits(engine: &mut Engine, a: &Attempt, at: &DigitRunAt) -> (String,
         })
         .cloned()
         .unwrap_or(first);
-    (winner, agree, conf)
+    let votes = reads.iter().filter(|r| **r == winner).count();
+    // digits that reach the card's edge may go on beyond it
+    let last = ws.last().map(|w| w.x + w.w).unwrap_or(0);
+    let first_x = ws.first().map(|w| w.x).unwrap_or(0);
+    let at_edge = last > width - margin - 2 * lh || first_x < margin + lh / 4;
+    // Tesseract reports 0 for many long whitelisted words, so its word confidence only counts
+    // when it is positive; otherwise the share of agreeing readings is the confidence
+    let share = 100.0 * votes as f32 / reads.len() as f32;
+    let conf = confs
+        .iter()
+        .copied()
+        .filter(|c| *c > 0.0)
+        .fold(share, f32::min);
+    (winner, votes == reads.len() && !at_edge, conf)
 }
 
-fn confirm_expiry(engine: &mut Engine, a: &Attempt, line_idx: usize, first: &str) -> bool {
+fn confirm_expiry(
+    engine: &mut Engine,
+    gray: &GrayImage,
+    a: &Attempt,
+    line_idx: usize,
+    first: &str,
+) -> bool {
     let line = &a.lines[line_idx];
     let x0 = line.words.iter().map(|w| w.x).min().unwrap_or(0);
     let x1 = line.words.iter().map(|w| w.x + w.w).max().unwrap_or(0);
-    let Some(crop) = line_crop(&a.img, x0, line.top(), x1, line.bottom(), 32.0) else {
-        return false;
-    };
+    let lh = line.height().max(1);
+    let band = a.sub_rect(
+        x0 - lh,
+        line.top() - lh / 3 - 2,
+        x1 + lh,
+        line.bottom() + lh / 3 + 2,
+    );
+    let crop = prep::crop_rotated(gray, &band, 36.0 / (lh as f32 / a.scale), 0);
     let bin = prep::binarize(&crop, prep::otsu(&crop));
     let words = engine.words(&bin, Psm::Line, "");
     let text = words
@@ -166,49 +237,14 @@ fn confirm_expiry(engine: &mut Engine, a: &Attempt, line_idx: usize, first: &str
     parse::find_date(&text).as_deref() == Some(first)
 }
 
-/// The box around a run of words, padded, scaled so its characters are about `target_h` high.
-fn line_crop(
-    img: &GrayImage,
-    x0: i32,
-    y0: i32,
-    x1: i32,
-    y1: i32,
-    target_h: f32,
-) -> Option<GrayImage> {
-    let (w, h) = img.dimensions();
-    let lh = (y1 - y0).max(1);
-    let px = lh;
-    let py = lh / 3 + 2;
-    let cx0 = (x0 - px).max(0) as u32;
-    let cy0 = (y0 - py).max(0) as u32;
-    let cx1 = ((x1 + px).max(0) as u32).min(w);
-    let cy1 = ((y1 + py).max(0) as u32).min(h);
-    if cx1 <= cx0 + 4 || cy1 <= cy0 + 4 {
-        return None;
-    }
-    let crop = imageops::crop_imm(img, cx0, cy0, cx1 - cx0, cy1 - cy0).to_image();
-    let f = target_h / lh as f32;
-    if (f - 1.0).abs() < 0.1 {
-        return Some(crop);
-    }
-    let nw = ((crop.width() as f32 * f).round() as u32).max(1);
-    let nh = ((crop.height() as f32 * f).round() as u32).max(1);
-    Some(imageops::resize(
-        &crop,
-        nw,
-        nh,
-        imageops::FilterType::CatmullRom,
-    ))
-}
-
-fn finish(engine: &mut Engine, a: &Attempt) -> Card {
+fn finish(engine: &mut Engine, gray: &GrayImage, a: &Attempt) -> Card {
     let f = &a.fields;
     let mut reasons: Vec<&'static str> = Vec::new();
     let mut conf = 100.0f32;
 
     let serial = match &f.serial {
         Some(at) => {
-            let (digits, agree, c) = confirm_digits(engine, a, at);
+            let (digits, agree, c) = confirm_digits(engine, gray, a, at);
             conf = conf.min(c);
             if !agree {
                 reasons.push("serial readings disagree");
@@ -225,7 +261,7 @@ fn finish(engine: &mut Engine, a: &Attempt) -> Card {
     };
     let code = match &f.code {
         Some(at) => {
-            let (digits, agree, c) = confirm_digits(engine, a, at);
+            let (digits, agree, c) = confirm_digits(engine, gray, a, at);
             conf = conf.min(c);
             if !agree {
                 reasons.push("code readings disagree");
@@ -247,7 +283,7 @@ fn finish(engine: &mut Engine, a: &Attempt) -> Card {
     }
     match (&f.expiry, f.expiry_line) {
         (Some(e), Some(l)) => {
-            if !confirm_expiry(engine, a, l, e) {
+            if !confirm_expiry(engine, gray, a, l, e) {
                 reasons.push("expiry readings disagree");
             }
         }
@@ -259,7 +295,7 @@ fn finish(engine: &mut Engine, a: &Attempt) -> Card {
     if serial.is_some() && serial == code {
         reasons.push("serial equals code");
     }
-    if conf < MIN_CONF {
+    if conf > 0.0 && conf < MIN_CONF {
         reasons.push("low OCR confidence");
     }
     let penalty = 1.0 - 0.15 * reasons.len() as f32;
