@@ -54,6 +54,8 @@ impl Engine {
         })?;
         let mut e = Engine { api };
         e.set("debug_file", "/dev/null");
+        // per-character boxes and confidences in the hOCR output (see `glyphs`)
+        e.set("hocr_char_boxes", "1");
         Ok(e)
     }
 
@@ -93,6 +95,94 @@ impl Engine {
         };
         parse_tsv(&tsv)
     }
+
+    /// Recognises the image and returns its characters, left to right, each with its box and
+    /// Tesseract's own confidence for that character (from the hOCR output with character
+    /// boxes), and where a new word starts.
+    pub fn glyphs(&mut self, img: &GrayImage, psm: Psm, whitelist: &str) -> Vec<Glyph> {
+        self.set("tessedit_pageseg_mode", &(psm as i32).to_string());
+        self.set("tessedit_char_whitelist", whitelist);
+        if !self.load(img) {
+            return Vec::new();
+        }
+        match self.api.get_hocr_text(0) {
+            Ok(t) => parse_hocr_glyphs(&t),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// One recognised character.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Glyph {
+    pub ch: char,
+    pub x0: i32,
+    pub x1: i32,
+    /// Tesseract's confidence for this character, 0..100
+    pub conf: f32,
+    /// first character of a word (a space before it)
+    pub word_start: bool,
+}
+
+/// Characters of hOCR output made with `hocr_char_boxes=1`: every
+/// `<span class='ocrx_cinfo' title='x_bboxes x0 y0 x1 y1; x_conf C'>T</span>`, in order; a new
+/// `ocrx_word` span marks a word start.
+pub fn parse_hocr_glyphs(hocr: &str) -> Vec<Glyph> {
+    let mut out = Vec::new();
+    let mut word_start = false;
+    let mut rest = hocr;
+    while let Some(i) = rest.find("class='ocrx_") {
+        rest = &rest[i + "class='ocrx_".len()..];
+        if rest.starts_with("word") {
+            word_start = true;
+            continue;
+        }
+        if !rest.starts_with("cinfo' title='x_bboxes ") {
+            continue;
+        }
+        let Some(end) = rest.find("</span>") else {
+            break;
+        };
+        let span = &rest[..end];
+        rest = &rest[end..];
+        let Some(gt) = span.find("'>") else { continue };
+        let title = &span["cinfo' title='x_bboxes ".len()..gt];
+        let text = unescape(&span[gt + 2..]);
+        let mut parts = title.split(';');
+        let nums: Vec<i32> = parts
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let conf = parts
+            .find_map(|p| p.trim().strip_prefix("x_conf "))
+            .and_then(|c| c.trim().parse::<f32>().ok())
+            .unwrap_or(0.0);
+        let Some(ch) = text.chars().next() else {
+            continue;
+        };
+        if nums.len() < 4 {
+            continue;
+        }
+        out.push(Glyph {
+            ch,
+            x0: nums[0],
+            x1: nums[2],
+            conf,
+            word_start,
+        });
+        word_start = false;
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 #[link(name = "gomp")]
@@ -138,6 +228,25 @@ pub fn parse_tsv(tsv: &str) -> Vec<Word> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hocr_characters_with_confidences_and_word_starts() {
+        let hocr = "<span class='ocrx_word' id='word_1_1' title='bbox 0 0 90 40; x_wconf 91'>\
+            <span class='ocrx_cinfo' title='x_bboxes 1 2 20 40; x_conf 99.5'>1</span>\
+            <span class='ocrx_cinfo' id='choice_1_1_1' title='x_confs 80'>1</span>\
+            <span class='ocrx_cinfo' title='x_bboxes 22 2 40 40; x_conf 23.04'>7</span></span> \
+            <span class='ocrx_word' id='word_1_2' title='bbox 50 0 90 40; x_wconf 80'>\
+            <span class='ocrx_cinfo' title='x_bboxes 50 2 70 40; x_conf 88'>0</span></span>";
+        let g = parse_hocr_glyphs(hocr);
+        let s: String = g.iter().map(|g| g.ch).collect();
+        assert_eq!(s, "170");
+        assert!((g[1].conf - 23.04).abs() < 1e-3);
+        assert_eq!((g[1].x0, g[1].x1), (22, 40));
+        assert_eq!(
+            g.iter().map(|g| g.word_start).collect::<Vec<_>>(),
+            [true, false, true]
+        );
+    }
 
     #[test]
     fn tsv_words_only() {

@@ -352,6 +352,8 @@ pub struct CardFields {
     pub covered: bool,
     /// a code label was seen but no code could be read under it
     pub code_label_without_code: bool,
+    /// the line of the code label, if one was seen
+    pub code_label_line: Option<usize>,
     /// more long digit runs than a serial and a code: something is off
     pub extra_runs: usize,
     pub serial_labelled: bool,
@@ -416,6 +418,7 @@ pub fn extract(lines: &[Line]) -> CardFields {
         f.serial = Some(DigitRunAt { line, run });
         f.serial_labelled = true;
     }
+    f.code_label_line = code_label_line;
     if let Some(cl) = code_label_line {
         if let Some(pos) = long_runs
             .iter()

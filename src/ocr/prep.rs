@@ -612,6 +612,201 @@ pub fn clean_specks(bin: &mut GrayImage) {
     }
 }
 
+/// Grayscale opening of the brightness (a minimum filter, then a maximum filter, both square
+/// with half-width `r`): bright specks narrower than the window vanish into the dark strokes
+/// around them, so a digit nicked by scratch residue is whole again, while the strokes keep their
+/// width and the light background between characters (wider than the window) stays.
+pub fn open_bright(g: &GrayImage, r: u32) -> GrayImage {
+    if r == 0 {
+        return g.clone();
+    }
+    let lo = filter_sep(g, r, u8::min, 255);
+    filter_sep(&lo, r, u8::max, 0)
+}
+
+/// Side of the grid a glyph is sampled onto for [`glyph_doubts`] (width; height is 1.5 times).
+const GLYPH_GRID: usize = 10;
+
+/// The dark-pixel occupancy of a glyph's tight box, sampled on a small grid: a shape that can be
+/// compared with the line's other glyphs, whatever their size.
+fn glyph_shape(bin: &GrayImage, x0: i32, x1: i32) -> Option<Vec<f32>> {
+    let (w, h) = bin.dimensions();
+    let x0 = x0.clamp(0, w as i32 - 1) as u32;
+    let x1 = x1.clamp(0, w as i32) as u32;
+    if x1 <= x0 + 1 {
+        return None;
+    }
+    let dark = |x: u32, y: u32| bin.get_pixel(x, y).0[0] == 0;
+    let (mut bx0, mut by0, mut bx1, mut by1) = (u32::MAX, u32::MAX, 0, 0);
+    for y in 0..h {
+        for x in x0..x1 {
+            if dark(x, y) {
+                bx0 = bx0.min(x);
+                by0 = by0.min(y);
+                bx1 = bx1.max(x + 1);
+                by1 = by1.max(y + 1);
+            }
+        }
+    }
+    if bx1 <= bx0 || by1 <= by0 {
+        return None;
+    }
+    let (gw, gh) = (GLYPH_GRID, GLYPH_GRID * 3 / 2);
+    let (cw, ch) = (
+        (bx1 - bx0) as f32 / gw as f32,
+        (by1 - by0) as f32 / gh as f32,
+    );
+    let mut out = vec![0.0f32; gw * gh];
+    for (k, cell) in out.iter_mut().enumerate() {
+        let (gx, gy) = ((k % gw) as f32, (k / gw) as f32);
+        let xs = (bx0 as f32 + gx * cw) as u32;
+        let xe = ((bx0 as f32 + (gx + 1.0) * cw).ceil() as u32).clamp(xs + 1, bx1);
+        let ys = (by0 as f32 + gy * ch) as u32;
+        let ye = ((by0 as f32 + (gy + 1.0) * ch).ceil() as u32).clamp(ys + 1, by1);
+        let mut n = 0u32;
+        let mut d = 0u32;
+        for y in ys..ye {
+            for x in xs..xe {
+                n += 1;
+                d += u32::from(dark(x, y));
+            }
+        }
+        *cell = d as f32 / n.max(1) as f32;
+    }
+    Some(out)
+}
+
+fn shape_dist(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>() / a.len() as f32
+}
+
+/// Checks each recognised glyph of one printed line (all in one font) against the line's other
+/// glyphs: a glyph is in doubt when its shape is nearer to a glyph read as another character
+/// than to every glyph read as its own character, or, when no other glyph was read as its
+/// character, nearer to another character's glyph than glyphs of one character usually are to
+/// each other in this line. Catches a damaged digit read consistently as the wrong one (a
+/// nicked 0 read as 9) when the line shows the right one elsewhere. `cells` are (x0, x1, char)
+/// on the binarized line `bin` (black text on white). A glyph that cannot be sampled is in doubt.
+///
+/// With `strict` (a line read through scratch residue, where any digit may be damaged), a glyph
+/// alone of its kind cannot be checked and is in doubt.
+pub fn glyph_doubts(bin: &GrayImage, cells: &[(i32, i32, char)], strict: bool) -> Vec<bool> {
+    let shapes: Vec<Option<Vec<f32>>> = cells
+        .iter()
+        .map(|&(x0, x1, _)| glyph_shape(bin, x0, x1))
+        .collect();
+    let n = cells.len();
+    // nearest same-character and nearest other-character distance of each glyph
+    let mut same = vec![f32::INFINITY; n];
+    let mut other = vec![f32::INFINITY; n];
+    for i in 0..n {
+        let Some(a) = &shapes[i] else { continue };
+        for j in 0..n {
+            if i == j {
+                continue;
+            }
+            let Some(b) = &shapes[j] else { continue };
+            let d = shape_dist(a, b);
+            if cells[i].2 == cells[j].2 {
+                same[i] = same[i].min(d);
+            } else {
+                other[i] = other[i].min(d);
+            }
+        }
+    }
+    let mut typical: Vec<f32> = same.iter().copied().filter(|d| d.is_finite()).collect();
+    typical.sort_by(|a, b| a.total_cmp(b));
+    let typical = typical.get(typical.len() / 2).copied();
+    (0..n)
+        .map(|i| {
+            if shapes[i].is_none() {
+                return true;
+            }
+            if same[i].is_finite() {
+                // nearer (or not clearly farther) to another character than to its own, or
+                // unlike every glyph of its own character: damaged
+                other[i] <= SAME_MARGIN * same[i]
+                    || typical.is_some_and(|t| same[i] > DAMAGE_FACTOR * t.max(1e-3))
+            } else {
+                // alone of its kind: in doubt when it looks like another character's glyph
+                strict || typical.is_none_or(|t| other[i] <= 2.0 * t)
+            }
+        })
+        .collect()
+}
+
+/// A glyph's nearest glyph of another character must be this many times farther than its
+/// nearest glyph of its own character.
+pub const SAME_MARGIN: f32 = 1.5;
+/// A glyph farther than this many times the line's typical same-character distance from every
+/// glyph of its own character is damaged.
+pub const DAMAGE_FACTOR: f32 = 3.0;
+
+/// For tuning: per glyph, (nearest same-character distance / line's typical, nearest
+/// other-character distance / nearest same-character distance).
+pub fn glyph_ratios(bin: &GrayImage, cells: &[(i32, i32, char)]) -> Vec<(f32, f32)> {
+    let shapes: Vec<Option<Vec<f32>>> = cells
+        .iter()
+        .map(|&(x0, x1, _)| glyph_shape(bin, x0, x1))
+        .collect();
+    let n = cells.len();
+    let mut same = vec![f32::INFINITY; n];
+    let mut other = vec![f32::INFINITY; n];
+    for i in 0..n {
+        let Some(a) = &shapes[i] else { continue };
+        for j in 0..n {
+            let Some(b) = &shapes[j] else { continue };
+            if i == j {
+                continue;
+            }
+            let d = shape_dist(a, b);
+            if cells[i].2 == cells[j].2 {
+                same[i] = same[i].min(d);
+            } else {
+                other[i] = other[i].min(d);
+            }
+        }
+    }
+    let mut typical: Vec<f32> = same.iter().copied().filter(|d| d.is_finite()).collect();
+    typical.sort_by(|a, b| a.total_cmp(b));
+    let t = typical
+        .get(typical.len() / 2)
+        .copied()
+        .unwrap_or(1.0)
+        .max(1e-3);
+    (0..n)
+        .map(|i| (same[i] / t, other[i] / same[i].max(1e-6)))
+        .collect()
+}
+
+/// A separable square min or max filter (edges padded with `pad`, the neutral value).
+fn filter_sep(g: &GrayImage, r: u32, f: fn(u8, u8) -> u8, pad: u8) -> GrayImage {
+    let (w, h) = g.dimensions();
+    let r = r as i64;
+    let at = |img: &GrayImage, x: i64, y: i64| {
+        if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
+            pad
+        } else {
+            img.get_pixel(x as u32, y as u32).0[0]
+        }
+    };
+    let mut tmp = GrayImage::new(w, h);
+    for y in 0..h as i64 {
+        for x in 0..w as i64 {
+            let v = (-r..=r).fold(pad, |acc, d| f(acc, at(g, x + d, y)));
+            tmp.put_pixel(x as u32, y as u32, Luma([v]));
+        }
+    }
+    let mut out = GrayImage::new(w, h);
+    for y in 0..h as i64 {
+        for x in 0..w as i64 {
+            let v = (-r..=r).fold(pad, |acc, d| f(acc, at(&tmp, x, y + d)));
+            out.put_pixel(x as u32, y as u32, Luma([v]));
+        }
+    }
+    out
+}
+
 /// Median height of character-like dark blobs (the measured text height), if any.
 pub fn char_height(g: &GrayImage) -> Option<f32> {
     let t = otsu(g);
@@ -760,6 +955,78 @@ mod tests {
         clean_specks(&mut g);
         assert_eq!(g.get_pixel(20, 20).0[0], 255, "dot removed");
         assert_eq!(g.get_pixel(9, 20).0[0], 0, "ring kept");
+    }
+
+    #[test]
+    fn opening_fills_a_nick_in_a_stroke_and_keeps_the_gaps() {
+        // a dark bar 6 px thick with a 2 px bright nick across it, and a 10 px gap to a second bar
+        let mut g = GrayImage::from_pixel(40, 20, Luma([220]));
+        for y in 4..16u32 {
+            for x in (5..11u32).chain(21..27) {
+                g.put_pixel(x, y, Luma([20]));
+            }
+        }
+        g.put_pixel(7, 9, Luma([210]));
+        g.put_pixel(8, 9, Luma([210]));
+        g.put_pixel(7, 10, Luma([210]));
+        g.put_pixel(8, 10, Luma([210]));
+        let o = open_bright(&g, 2);
+        assert_eq!(o.get_pixel(7, 9).0[0], 20, "nick filled");
+        assert_eq!(o.get_pixel(15, 10).0[0], 220, "gap between bars kept");
+        assert_eq!(o.get_pixel(5, 10).0[0], 20, "bar kept its width");
+        assert_eq!(o.get_pixel(4, 10).0[0], 220);
+    }
+
+    #[test]
+    fn a_glyph_shaped_like_another_character_is_in_doubt() {
+        // a line of boxes: "0" = ring, "1" = bar; the fourth glyph is a ring read as "1"
+        let mut g = GrayImage::from_pixel(200, 40, Luma([255]));
+        let ring = |g: &mut GrayImage, x0: u32| {
+            for y in 5..35u32 {
+                for x in x0..x0 + 20 {
+                    if !(x0 + 5..x0 + 15).contains(&x) || !(10..30).contains(&y) {
+                        g.put_pixel(x, y, Luma([0]));
+                    }
+                }
+            }
+        };
+        let bar = |g: &mut GrayImage, x0: u32| {
+            for y in 5..35u32 {
+                for x in x0 + 7..x0 + 13 {
+                    g.put_pixel(x, y, Luma([0]));
+                }
+            }
+        };
+        ring(&mut g, 0);
+        bar(&mut g, 30);
+        ring(&mut g, 60);
+        ring(&mut g, 90);
+        bar(&mut g, 120);
+        let cells = [
+            (0, 25, '0'),
+            (30, 55, '1'),
+            (60, 85, '0'),
+            (90, 115, '1'),
+            (120, 145, '1'),
+        ];
+        // the ring read as "1" is in doubt, and so are the rings read as "0": identical shapes
+        // read two ways make every one of them doubtful; the bars are fine
+        assert_eq!(
+            glyph_doubts(&g, &cells, false),
+            [true, false, true, true, false]
+        );
+        let right = [
+            (0, 25, '0'),
+            (30, 55, '1'),
+            (60, 85, '0'),
+            (90, 115, '0'),
+            (120, 145, '1'),
+        ];
+        assert_eq!(glyph_doubts(&g, &right, false), [false; 5]);
+        // a single "1" among rings can be checked by nothing in the line: strict doubts it
+        let lone = [(0, 25, '0'), (30, 55, '1'), (60, 85, '0'), (90, 115, '0')];
+        assert_eq!(glyph_doubts(&g, &lone, false), [false; 4]);
+        assert_eq!(glyph_doubts(&g, &lone, true), [false, true, false, false]);
     }
 
     #[test]

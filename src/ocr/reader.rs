@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use image::{imageops, GrayImage};
+use image::GrayImage;
 
 use super::engine::{Engine, Psm};
 use super::parse::{self, CardFields, DigitRunAt, Line};
@@ -61,16 +61,40 @@ struct Attempt {
     lines: Vec<Line>,
     img: GrayImage,
     score: u32,
+    rect: RotRect,
+    scale: f32,
+    turn: u8,
+}
+
+impl Attempt {
+    /// The part of the photo under a box of the card image, as its own rotated rectangle, so a
+    /// line is sampled once from the photo at the resolution it needs.
+    fn sub_rect(&self, x0: i32, y0: i32, x1: i32, y1: i32) -> RotRect {
+        let (w, h) = (self.img.width() as f32, self.img.height() as f32);
+        let (mut cx, mut cy) = ((x0 + x1) as f32 / 2.0, (y0 + y1) as f32 / 2.0);
+        if self.turn == 2 {
+            cx = w - cx;
+            cy = h - cy;
+        }
+        let (px, py) = self.rect.to_photo(cx / self.scale, cy / self.scale);
+        RotRect {
+            cx: px,
+            cy: py,
+            w: (x1 - x0) as f32 / self.scale,
+            h: (y1 - y0) as f32 / self.scale,
+            angle: self.rect.angle + if self.turn == 2 { 180.0 } else { 0.0 },
+        }
+    }
 }
 
 fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Option<Attempt> {
     let probe = prep::crop_rotated(gray, r, 1.0, turn);
     let ch = prep::char_height(&probe)?;
     let scale = (TARGET_CHAR_H / ch).clamp(0.4, 4.0);
-    let img = if (scale - 1.0).abs() > 0.08 {
-        prep::crop_rotated(gray, r, scale, turn)
+    let (img, scale) = if (scale - 1.0).abs() > 0.08 {
+        (prep::crop_rotated(gray, r, scale, turn), scale)
     } else {
-        probe
+        (probe, 1.0)
     };
     let words = engine.words(&img, Psm::Sparse, "");
     let lines = parse::group_lines(words);
@@ -85,6 +109,9 @@ fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Opti
         lines,
         img,
         score,
+        rect: *r,
+        scale,
+        turn,
     })
 }
 
@@ -102,60 +129,312 @@ fn read_card(engine: &mut Engine, gray: &GrayImage, r: &RotRect) -> Option<Card>
     if a.score == 0 || (a.fields.serial.is_none() && a.fields.code.is_none()) {
         return None;
     }
-    Some(finish(engine, &a))
+    Some(finish(engine, gray, &a))
 }
 
-/// Re-reads a digit run's words on their own and votes between the readings.
-/// Returns the digits, whether the two clean single-line readings agree, and a confidence.
-fn confirm_digits(engine: &mut Engine, a: &Attempt, at: &DigitRunAt) -> (String, bool, f32) {
+/// Per-character confidence (Tesseract's, 0..100) below which a digit is not trusted.
+const MIN_CHAR_CONF: f32 = 90.0;
+
+/// The outcome of re-reading one digit field.
+struct DigitVote {
+    /// the digits, voted character by character
+    digits: String,
+    /// every reading gave exactly these digits and no digit was read with low confidence
+    sure: bool,
+    /// confidence 0..100: the weakest digit's, scaled by the share of agreeing readings
+    conf: f32,
+    /// why the field is not sure, if it is not
+    doubt: Option<&'static str>,
+}
+
+/// A character as the digit it stands for in a digit line (letters OCR confuses with digits).
+fn digit_like(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        'O' | 'o' | 'D' | 'Q' => Some('0'),
+        'I' | 'l' | '|' | 'i' | '!' => Some('1'),
+        'S' | 's' => Some('5'),
+        'B' => Some('8'),
+        'Z' | 'z' => Some('2'),
+        'G' | 'b' => Some('6'),
+        _ => None,
+    }
+}
+
+/// One reading of a digit line: its digits and each one's confidence (None when the reading
+/// gives no per-character confidence).
+struct DigitRead {
+    digits: Vec<char>,
+    confs: Option<Vec<f32>>,
+}
+
+/// Votes readings of one digit field. The length is the one most readings give (ties: a
+/// plausible length, then the earlier reading); each position then takes the digit most of the
+/// readings of that length give. The field is sure only when every reading gives the same
+/// digits and every digit's confidence (the best among readings with a confidence) clears
+/// [`MIN_CHAR_CONF`].
+fn vote_digits(reads: &[DigitRead]) -> DigitVote {
+    let Some(first) = reads.first() else {
+        return DigitVote {
+            digits: String::new(),
+            sure: false,
+            conf: 0.0,
+            doubt: Some("no reading"),
+        };
+    };
+    let mut best_len = first.digits.len();
+    let mut best_key = (0usize, false, usize::MAX);
+    for (i, r) in reads.iter().enumerate() {
+        let n = r.digits.len();
+        let count = reads.iter().filter(|o| o.digits.len() == n).count();
+        let key = (count, parse::plausible_len(n), usize::MAX - i);
+        if key > best_key {
+            best_key = key;
+            best_len = n;
+        }
+    }
+    let same: Vec<&DigitRead> = reads
+        .iter()
+        .filter(|r| r.digits.len() == best_len)
+        .collect();
+    let mut digits = String::new();
+    let mut unanimous = same.len() == reads.len();
+    let mut weakest = 100.0f32;
+    for pos in 0..best_len {
+        let mut counts: Vec<(char, usize, f32)> = Vec::new();
+        for r in &same {
+            let c = r.digits[pos];
+            let conf = r.confs.as_ref().map(|v| v[pos]).unwrap_or(-1.0);
+            match counts.iter_mut().find(|e| e.0 == c) {
+                Some(e) => {
+                    e.1 += 1;
+                    e.2 = e.2.max(conf);
+                }
+                None => counts.push((c, 1, conf)),
+            }
+        }
+        // most votes, then the most confident
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)));
+        let (c, n, conf) = counts[0];
+        if n != same.len() {
+            unanimous = false;
+        }
+        if conf >= 0.0 {
+            weakest = weakest.min(conf);
+        }
+        digits.push(c);
+    }
+    let share = same.len() as f32 / reads.len() as f32;
+    let conf = weakest * share;
+    let doubt = if !unanimous {
+        Some("readings disagree")
+    } else if weakest < MIN_CHAR_CONF {
+        Some("a digit was read with low confidence")
+    } else {
+        None
+    };
+    DigitVote {
+        digits,
+        sure: doubt.is_none(),
+        conf,
+        doubt,
+    }
+}
+
+/// Re-reads a digit run on its own: the band of its line from the end of any label to the
+/// card's right edge, sampled from the photo (see [`read_digit_band`]). `strict` for a line read
+/// through scratch residue: every digit must then be matched by another of its kind in the line.
+fn confirm_digits(
+    engine: &mut Engine,
+    gray: &GrayImage,
+    a: &Attempt,
+    at: &DigitRunAt,
+    strict: bool,
+) -> DigitVote {
     let line = &a.lines[at.line];
     let ws = &line.words[at.run.first_word..=at.run.last_word];
-    let x0 = ws.iter().map(|w| w.x).min().unwrap_or(0);
-    let x1 = ws.iter().map(|w| w.x + w.w).max().unwrap_or(0);
     let y0 = ws.iter().map(|w| w.y).min().unwrap_or(0);
     let y1 = ws.iter().map(|w| w.y + w.h).max().unwrap_or(0);
-    let first = at.run.digits.clone();
-    let mut reads = Vec::new();
-    let mut conf = at.run.min_conf;
-    for target in [32.0, 24.0] {
-        let Some(crop) = line_crop(&a.img, x0, y0, x1, y1, target) else {
-            return (first, false, at.run.min_conf);
-        };
-        let mut bin = prep::binarize(&crop, prep::otsu(&crop));
-        prep::clean_specks(&mut bin);
-        let words = engine.words(&bin, Psm::Line, "0123456789");
-        let digits: String = words
-            .iter()
-            .flat_map(|w| w.text.chars())
-            .filter(|c| c.is_ascii_digit())
-            .collect();
-        if let Some(m) = words.iter().map(|w| w.conf).reduce(f32::min) {
-            conf = conf.min(m.max(0.0));
+    let lh = (y1 - y0).max(1);
+    // from the end of a serial label on this line (or the card's left edge) to the card's
+    // right edge, less a small margin where the table may show
+    let width = a.img.width() as i32;
+    let margin = width / 50 + 2;
+    let x0 = match parse::serial_label_words(line).filter(|&n| n > 0 && n <= at.run.first_word) {
+        Some(n) => {
+            let label = &line.words[n - 1];
+            label.x + label.w + 2
         }
-        reads.push(digits);
+        None => margin,
+    };
+    let x1 = width - margin;
+    let band = a.sub_rect(x0, y0 - lh / 3 - 2, x1, y1 + lh / 3 + 2);
+    let h_photo = lh as f32 / a.scale;
+    let mut v = read_digit_band(engine, gray, &band, h_photo, Some(&at.run.digits), strict);
+    // digits that reach the card's edge may go on beyond it
+    let last = ws.last().map(|w| w.x + w.w).unwrap_or(0);
+    let first_x = ws.first().map(|w| w.x).unwrap_or(0);
+    if last > width - margin - 2 * lh || first_x < margin + lh / 4 {
+        v.sure = false;
+        v.doubt = v.doubt.or(Some("digits reach the card's edge"));
     }
-    let agree = reads[0] == reads[1];
-    reads.push(first.clone());
-    let winner = reads
-        .iter()
-        .max_by_key(|r| {
-            (
-                reads.iter().filter(|o| o == r).count(),
-                usize::from(parse::plausible_len(r.len())),
-            )
-        })
-        .cloned()
-        .unwrap_or(first);
-    (winner, agree, conf)
+    v
 }
 
-fn confirm_expiry(engine: &mut Engine, a: &Attempt, line_idx: usize, first: &str) -> bool {
+/// A code the first reading missed under its label ("KODE VOUCHER"): the band below the label
+/// line, its text height measured, read like any digit line. Never sure on its own (the band is
+/// a guess), but it gives the reviewer the digits.
+fn code_under_label(
+    engine: &mut Engine,
+    gray: &GrayImage,
+    a: &Attempt,
+    label: usize,
+) -> Option<DigitVote> {
+    let l = a.lines.get(label)?;
+    let lh = l.height().max(1);
+    let width = a.img.width() as i32;
+    let margin = width / 50 + 2;
+    let (y0, y1) = (
+        l.bottom() + 1,
+        (l.bottom() + lh * 5 / 2).min(a.img.height() as i32),
+    );
+    if y1 - y0 < 6 {
+        return None;
+    }
+    let part = image::imageops::crop_imm(
+        &a.img,
+        margin as u32,
+        y0 as u32,
+        (width - 2 * margin).max(1) as u32,
+        (y1 - y0) as u32,
+    )
+    .to_image();
+    let ch = prep::char_height(&part)?;
+    let band = a.sub_rect(margin, y0, width - margin, y1);
+    let mut v = read_digit_band(engine, gray, &band, ch / a.scale, None, true);
+    if !parse::plausible_len(v.digits.len()) {
+        return None;
+    }
+    v.sure = false;
+    v.doubt = Some("code found only under its label");
+    Some(v)
+}
+
+/// Reads one band of the photo holding a digit line whose digits stand `h_photo` photo pixels
+/// tall, in several preparations (three text heights; bright specks opened away, which mends
+/// digits nicked by scratch residue), each in single-line mode with a digit whitelist, plus one
+/// without a whitelist for per-character confidences; votes them with the first reading, if any,
+/// character by character; then checks each digit's shape against the line's other digits.
+fn read_digit_band(
+    engine: &mut Engine,
+    gray: &GrayImage,
+    band: &RotRect,
+    h_photo: f32,
+    first: Option<&str>,
+    strict: bool,
+) -> DigitVote {
+    let band = *band;
+    let mut reads: Vec<DigitRead> = first
+        .map(|d| DigitRead {
+            digits: d.chars().collect(),
+            confs: None,
+        })
+        .into_iter()
+        .collect();
+    let crop36 = prep::crop_rotated(gray, &band, 36.0 / h_photo, 0);
+    let crop28 = prep::crop_rotated(gray, &band, 28.0 / h_photo, 0);
+    let crop24 = prep::crop_rotated(gray, &band, 24.0 / h_photo, 0);
+    // small bright specks (scratch residue over the strokes) opened away
+    let mended = prep::open_bright(&crop28, 1);
+    let mut cells28 = Vec::new();
+    for (k, img) in [&crop28, &crop36, &mended, &crop24].into_iter().enumerate() {
+        let glyphs: Vec<_> = engine
+            .glyphs(img, Psm::Line, "0123456789")
+            .into_iter()
+            .filter(|g| g.ch.is_ascii_digit())
+            .collect();
+        if k == 0 {
+            cells28 = glyphs.iter().map(|g| (g.x0, g.x1, g.ch)).collect();
+        }
+        reads.push(DigitRead {
+            digits: glyphs.iter().map(|g| g.ch).collect(),
+            confs: None,
+        });
+    }
+    // without a whitelist Tesseract's per-character confidence means something (with one, a
+    // suppressed better guess leaves 0): this reading gives the confidences
+    let free = engine.glyphs(&crop28, Psm::Line, "");
+    let free_digits: Vec<(char, f32)> = free
+        .iter()
+        .filter_map(|g| digit_like(g.ch).map(|c| (c, g.conf)))
+        .collect();
+    reads.push(DigitRead {
+        digits: free_digits.iter().map(|g| g.0).collect(),
+        confs: Some(free_digits.iter().map(|g| g.1).collect()),
+    });
+    let mut v = vote_digits(&reads);
+    // each digit against the line's other digits: a damaged digit read the same wrong way
+    // by every reading still looks like the digit it really is
+    let mut bin = prep::binarize(&crop28, prep::otsu(&crop28));
+    prep::clean_specks(&mut bin);
+    let doubtful = prep::glyph_doubts(&bin, &cells28, strict)
+        .iter()
+        .filter(|d| **d)
+        .count();
+    if v.sure && doubtful > 0 {
+        v.sure = false;
+        v.doubt = Some("a digit looks like another digit of the line");
+    }
+    if std::env::var_os("KONTER_OCR_DEBUG").is_some() {
+        let shown: Vec<String> = reads
+            .iter()
+            .map(|r| {
+                let d: String = r.digits.iter().collect();
+                match &r.confs {
+                    Some(c) => format!("{d}@{:.0}", c.iter().copied().fold(100.0f32, f32::min)),
+                    None => d,
+                }
+            })
+            .collect();
+        eprintln!(
+            "digits {} sure={} {:?} doubtful={doubtful} ratios={} reads {}",
+            v.digits,
+            v.sure,
+            v.doubt,
+            {
+                let r = prep::glyph_ratios(&bin, &cells28);
+                let dam = r
+                    .iter()
+                    .map(|x| x.0)
+                    .filter(|x| x.is_finite())
+                    .fold(0.0f32, f32::max);
+                let mar = r.iter().map(|x| x.1).fold(f32::INFINITY, f32::min);
+                format!("{dam:.2}/{mar:.2}")
+            },
+            shown.join(" ")
+        );
+    }
+    v
+}
+
+fn confirm_expiry(
+    engine: &mut Engine,
+    gray: &GrayImage,
+    a: &Attempt,
+    line_idx: usize,
+    first: &str,
+) -> bool {
     let line = &a.lines[line_idx];
     let x0 = line.words.iter().map(|w| w.x).min().unwrap_or(0);
     let x1 = line.words.iter().map(|w| w.x + w.w).max().unwrap_or(0);
-    let Some(crop) = line_crop(&a.img, x0, line.top(), x1, line.bottom(), 32.0) else {
-        return false;
-    };
+    let lh = line.height().max(1);
+    let band = a.sub_rect(
+        x0 - lh,
+        line.top() - lh / 3 - 2,
+        x1 + lh,
+        line.bottom() + lh / 3 + 2,
+    );
+    let crop = prep::crop_rotated(gray, &band, 36.0 / (lh as f32 / a.scale), 0);
     let bin = prep::binarize(&crop, prep::otsu(&crop));
     let words = engine.words(&bin, Psm::Line, "");
     let text = words
@@ -166,57 +445,48 @@ fn confirm_expiry(engine: &mut Engine, a: &Attempt, line_idx: usize, first: &str
     parse::find_date(&text).as_deref() == Some(first)
 }
 
-/// The box around a run of words, padded, scaled so its characters are about `target_h` high.
-fn line_crop(
-    img: &GrayImage,
-    x0: i32,
-    y0: i32,
-    x1: i32,
-    y1: i32,
-    target_h: f32,
-) -> Option<GrayImage> {
-    let (w, h) = img.dimensions();
-    let lh = (y1 - y0).max(1);
-    let px = lh;
-    let py = lh / 3 + 2;
-    let cx0 = (x0 - px).max(0) as u32;
-    let cy0 = (y0 - py).max(0) as u32;
-    let cx1 = ((x1 + px).max(0) as u32).min(w);
-    let cy1 = ((y1 + py).max(0) as u32).min(h);
-    if cx1 <= cx0 + 4 || cy1 <= cy0 + 4 {
-        return None;
+/// Re-reads the card's header (its top quarter, where the operator's name is printed, often
+/// light on a coloured bar) as one line, text made dark on light whichever way it was printed.
+fn read_brand(engine: &mut Engine, a: &Attempt) -> Option<&'static str> {
+    let (w, h) = a.img.dimensions();
+    let top = image::imageops::crop_imm(&a.img, 0, 0, w, (h / 4).max(8)).to_image();
+    let t = prep::otsu(&top);
+    let mut bin = prep::binarize(&top, t);
+    let dark = bin.pixels().filter(|p| p.0[0] == 0).count();
+    if dark * 2 > bin.pixels().len() {
+        // most of the band is dark: the text is the light part
+        image::imageops::invert(&mut bin);
     }
-    let crop = imageops::crop_imm(img, cx0, cy0, cx1 - cx0, cy1 - cy0).to_image();
-    let f = target_h / lh as f32;
-    if (f - 1.0).abs() < 0.1 {
-        return Some(crop);
-    }
-    let nw = ((crop.width() as f32 * f).round() as u32).max(1);
-    let nh = ((crop.height() as f32 * f).round() as u32).max(1);
-    Some(imageops::resize(
-        &crop,
-        nw,
-        nh,
-        imageops::FilterType::CatmullRom,
-    ))
+    engine
+        .words(&bin, Psm::Sparse, "")
+        .iter()
+        .find_map(|w| parse::match_brand(&w.text))
 }
 
-fn finish(engine: &mut Engine, a: &Attempt) -> Card {
+fn finish(engine: &mut Engine, gray: &GrayImage, a: &Attempt) -> Card {
     let f = &a.fields;
     let mut reasons: Vec<&'static str> = Vec::new();
     let mut conf = 100.0f32;
 
     let serial = match &f.serial {
         Some(at) => {
-            let (digits, agree, c) = confirm_digits(engine, a, at);
-            conf = conf.min(c);
-            if !agree {
-                reasons.push("serial readings disagree");
+            let v = confirm_digits(engine, gray, a, at, false);
+            conf = conf.min(v.conf);
+            if let Some(d) = v.doubt {
+                reasons.push(match d {
+                    "readings disagree" => "serial readings disagree",
+                    "a digit was read with low confidence" => "a serial digit is uncertain",
+                    "a digit looks like another digit of the line" => {
+                        "a serial digit looks like another digit"
+                    }
+                    "digits reach the card's edge" => "serial reaches the card's edge",
+                    _ => "serial uncertain",
+                });
             }
-            if !parse::plausible_len(digits.len()) {
+            if !parse::plausible_len(v.digits.len()) {
                 reasons.push("serial length unusual");
             }
-            Some(digits)
+            Some(v.digits)
         }
         None => {
             reasons.push("no serial found");
@@ -225,33 +495,55 @@ fn finish(engine: &mut Engine, a: &Attempt) -> Card {
     };
     let code = match &f.code {
         Some(at) => {
-            let (digits, agree, c) = confirm_digits(engine, a, at);
-            conf = conf.min(c);
-            if !agree {
-                reasons.push("code readings disagree");
+            let v = confirm_digits(engine, gray, a, at, true);
+            conf = conf.min(v.conf);
+            if let Some(d) = v.doubt {
+                reasons.push(match d {
+                    "readings disagree" => "code readings disagree",
+                    "a digit was read with low confidence" => "a code digit is uncertain",
+                    "a digit looks like another digit of the line" => {
+                        "a code digit looks like another digit"
+                    }
+                    "digits reach the card's edge" => "code reaches the card's edge",
+                    _ => "code uncertain",
+                });
             }
-            if !parse::plausible_len(digits.len()) {
+            if !parse::plausible_len(v.digits.len()) {
                 reasons.push("code length unusual");
             }
-            Some(digits)
+            Some(v.digits)
         }
-        None => {
-            if !f.covered {
-                reasons.push("no code found and the panel does not look unscratched");
+        None => match f
+            .code_label_line
+            .and_then(|l| code_under_label(engine, gray, a, l))
+        {
+            Some(v) => {
+                conf = conf.min(v.conf);
+                reasons.push("code found only by a re-read under its label");
+                Some(v.digits)
             }
-            None
-        }
+            None => {
+                if !f.covered {
+                    reasons.push("no code found and the panel does not look unscratched");
+                }
+                if f.code_label_without_code {
+                    reasons.push("code label without a readable code");
+                }
+                None
+            }
+        },
     };
-    if f.code_label_without_code {
-        reasons.push("code label without a readable code");
-    }
     match (&f.expiry, f.expiry_line) {
         (Some(e), Some(l)) => {
-            if !confirm_expiry(engine, a, l, e) {
+            if !confirm_expiry(engine, gray, a, l, e) {
                 reasons.push("expiry readings disagree");
             }
         }
         _ => reasons.push("no expiry found"),
+    }
+    let brand = f.brand.or_else(|| read_brand(engine, a));
+    if brand.is_none() {
+        reasons.push("no brand found");
     }
     if f.extra_runs > 0 {
         reasons.push("more digit lines than expected");
@@ -259,7 +551,7 @@ fn finish(engine: &mut Engine, a: &Attempt) -> Card {
     if serial.is_some() && serial == code {
         reasons.push("serial equals code");
     }
-    if conf < MIN_CONF {
+    if conf > 0.0 && conf < MIN_CONF {
         reasons.push("low OCR confidence");
     }
     let penalty = 1.0 - 0.15 * reasons.len() as f32;
@@ -268,10 +560,54 @@ fn finish(engine: &mut Engine, a: &Attempt) -> Card {
         serial,
         code,
         expiry: f.expiry.clone(),
-        brand: f.brand.map(str::to_string),
+        brand: brand.map(str::to_string),
         confidence: (confidence * 1000.0).round() / 1000.0,
         needs_review: !reasons.is_empty(),
         reasons: reasons.into_iter().map(str::to_string).collect(),
         card_box: CardBox::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(d: &str) -> DigitRead {
+        DigitRead {
+            digits: d.chars().collect(),
+            confs: None,
+        }
+    }
+
+    #[test]
+    fn unanimous_readings_are_sure() {
+        let v = vote_digits(&[read("123456789012"), read("123456789012")]);
+        assert_eq!(v.digits, "123456789012");
+        assert!(v.sure);
+    }
+
+    #[test]
+    fn digits_are_voted_position_by_position_and_doubt_remains() {
+        // no reading is right on its own; the vote is, and the field still needs review
+        let v = vote_digits(&[
+            read("1234567890129"),
+            read("923456789012"),
+            read("123456789812"),
+            read("123456789012"),
+            read("123455789012"),
+        ]);
+        assert_eq!(v.digits, "123456789012");
+        assert!(!v.sure);
+        assert_eq!(v.doubt, Some("readings disagree"));
+    }
+
+    #[test]
+    fn a_weak_digit_is_not_sure() {
+        let mut r = read("123456789012");
+        r.confs = Some(vec![99.0; 12]);
+        r.confs.as_mut().unwrap()[4] = 40.0;
+        let v = vote_digits(&[read("123456789012"), r]);
+        assert_eq!(v.digits, "123456789012");
+        assert!(!v.sure);
     }
 }
