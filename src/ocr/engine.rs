@@ -67,6 +67,9 @@ impl Engine {
     }
 
     fn load(&mut self, img: &GrayImage) -> bool {
+        // The OpenMP limits are per thread, and an engine may be made on one thread and used
+        // on another (the pool): set them on the thread that is about to recognise.
+        limit_openmp_to_this_thread();
         let (w, h) = img.dimensions();
         if w < 3 || h < 3 {
             return false;
@@ -188,16 +191,28 @@ fn unescape(s: &str) -> String {
 #[link(name = "gomp")]
 extern "C" {
     fn omp_set_num_threads(n: std::os::raw::c_int);
+    fn omp_set_max_active_levels(n: std::os::raw::c_int);
 }
 
-/// Tesseract (Debian's build) runs its LSTM with OpenMP; with a pool of engines, one per core,
-/// those extra threads only compete. Sets the calling thread's OpenMP team size to one.
+/// Tesseract (Debian's build) runs its LSTM with OpenMP, with `num_threads(..)` clauses that
+/// override the per-thread team size. With a pool of engines, one per core, those extra threads
+/// only compete: on two cores they spun and slept in futex calls for more time than the reading
+/// itself (5x slower). Setting the process-wide limit of active parallel levels to zero makes
+/// every OpenMP region run on the thread that enters it (both are per-thread settings, so this
+/// runs on each recognising thread). `OMP_THREAD_LIMIT` would do the same process-wide but is
+/// read only when libgomp loads, before main. Left alone when the user set
+/// OMP_NUM_THREADS or OMP_THREAD_LIMIT.
 fn limit_openmp_to_this_thread() {
-    if std::env::var_os("OMP_NUM_THREADS").is_some() {
+    if std::env::var_os("OMP_NUM_THREADS").is_some()
+        || std::env::var_os("OMP_THREAD_LIMIT").is_some()
+    {
         return;
     }
-    // SAFETY: a plain libgomp setter of the calling thread's ICV; no pointers, no shared state.
-    unsafe { omp_set_num_threads(1) };
+    // SAFETY: plain libgomp setters of the calling thread's integer ICVs; no pointers.
+    unsafe {
+        omp_set_num_threads(1);
+        omp_set_max_active_levels(0);
+    }
 }
 
 /// Words (level 5 rows) of Tesseract's TSV output.
