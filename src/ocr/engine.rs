@@ -45,6 +45,7 @@ impl Engine {
         // do nothing; instead the calling thread (the one that will own this engine) is limited
         // to one OpenMP thread.
         limit_openmp_to_this_thread();
+        silence_leptonica();
         let api = TessApi::new(None, "eng").map_err(|_| {
             EngineError(
                 "Tesseract could not start with the English model; install tesseract-ocr-eng \
@@ -186,6 +187,24 @@ fn unescape(s: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+#[link(name = "lept")]
+extern "C" {
+    fn setMsgSeverity(newsev: std::os::raw::c_int) -> std::os::raw::c_int;
+}
+
+/// Leptonica's "print no messages" severity (environ.h).
+const L_SEVERITY_NONE: std::os::raw::c_int = 6;
+
+/// Leptonica prints warnings such as "Error in boxClipToRectangle" to stderr on some card crops
+/// (the reading is not affected). Printed while the TUI runs, they scroll the screen; konter
+/// reports what went wrong itself, so Leptonica is told to print nothing. Process-wide.
+fn silence_leptonica() {
+    // SAFETY: sets one integer in Leptonica; no pointers.
+    unsafe {
+        setMsgSeverity(L_SEVERITY_NONE);
+    }
 }
 
 #[link(name = "gomp")]
