@@ -161,3 +161,24 @@ fn a_batch_of_good_and_bad_photos_gets_one_verdict_each() {
     // 12000x9000: decoded and downscaled (no card on it), not refused, not out of memory
     assert_eq!(verdict(8), "no_card", "{}", lines[8]);
 }
+
+/// Leptonica used to print "Error in boxClipToRectangle" lines to stderr on some card crops
+/// (this photo gave four); printed while the TUI reads photos, they scrolled the screen.
+#[test]
+fn reading_prints_no_library_noise() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("none.toml"), "").unwrap();
+    let photo =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/vouchers/photos/0056.jpg");
+    let out = Command::new(env!("CARGO_BIN_EXE_konter"))
+        .args(["ocr", "vouchers"])
+        .arg(&photo)
+        .env("KONTER_DATA_DIR", d.path())
+        .env("KONTER_CONFIG", d.path().join("none.toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("Error in"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).is_empty());
+}
