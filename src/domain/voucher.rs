@@ -384,8 +384,8 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// Applies the rules that need only the line itself and the product list: fields present,
-/// known product, digits, lengths, dates. Duplicates are found by [`DuplicateIndex`] and the
-/// store, which see more than one line.
+/// known product, digits, lengths, dates. Duplicates are found with [`VoucherKeys`] by the
+/// store, which sees more than one line.
 pub fn check_line(
     raw: &RawVoucher,
     product_of: &dyn Fn(&str) -> Option<ProductRule>,
@@ -585,31 +585,9 @@ impl<V: Copy> VoucherKeys<V> {
     }
 
     /// Adds the voucher unless its code or serial is there already; then returns the value
-    /// found and which field matched. One key computation per field.
-    pub fn insert_new(
-        &mut self,
-        product: &str,
-        code: &str,
-        serial: &str,
-        value: V,
-    ) -> Option<(Field, V)> {
-        let id = self.product_id(product);
-        let c = Self::key_with(id, code);
-        if let Some(&v) = self.codes.get(&c) {
-            return Some((Field::Code, v));
-        }
-        let s = Self::key_with(id, serial);
-        if let Some(&v) = self.serials.get(&s) {
-            return Some((Field::Serial, v));
-        }
-        self.codes.insert(c, value);
-        self.serials.insert(s, value);
-        None
-    }
-
-    /// Like [`VoucherKeys::insert_new`], for a map that holds keys of several origins: when
-    /// both the code and the serial are there, the one whose value ranks first (lowest
-    /// `rank`) is reported, the code on a tie.
+    /// found and which field matched. The map may hold keys of several origins: when both the
+    /// code and the serial are there, the one whose value ranks first (lowest `rank`) is
+    /// reported, the code on a tie. One key computation per field.
     pub fn insert_new_ranked(
         &mut self,
         product: &str,
@@ -682,33 +660,6 @@ impl<V: Copy> VoucherKeys<V> {
 
     pub fn is_empty(&self) -> bool {
         self.codes.is_empty()
-    }
-}
-
-/// Finds repeats inside one batch: the same (product, code) or the same (product, serial).
-/// The first line wins; later lines are the duplicates.
-#[derive(Default)]
-pub struct DuplicateIndex {
-    keys: VoucherKeys<u64>,
-}
-
-impl DuplicateIndex {
-    pub fn with_capacity(n: usize) -> DuplicateIndex {
-        DuplicateIndex {
-            keys: VoucherKeys::with_capacity(n),
-        }
-    }
-
-    /// Records a valid line; returns the verdict if it repeats an earlier one.
-    pub fn check_and_add(&mut self, v: &Voucher, line: u64) -> Option<Verdict> {
-        self.keys
-            .insert_new(&v.product, &v.code, &v.serial, line)
-            .map(|(field, first)| Verdict::new(field, Problem::DuplicateInFile, first.to_string()))
-    }
-
-    /// Forgets a line (after it was dropped or edited).
-    pub fn remove(&mut self, v: &Voucher) {
-        self.keys.remove(&v.product, &v.code, &v.serial);
     }
 }
 
@@ -910,38 +861,42 @@ mod tests {
 
     #[test]
     fn duplicates_in_file_by_code_and_by_serial() {
-        let mut idx = DuplicateIndex::default();
-        let v = |c: &str, s: &str| Voucher {
-            product: "XLVD5".into(),
-            code: c.into(),
-            serial: s.into(),
-            expiry: String::new(),
-        };
+        // The first line wins: a later line repeating its code or serial gets that line back.
+        let mut idx = VoucherKeys::<u64>::default();
+        let mut add =
+            |p: &str, c: &str, s: &str, line: u64| idx.insert_new_ranked(p, c, s, line, |_| 0);
+        assert_eq!(add("XLVD5", "1111111111111111", "111111111111", 2), None);
         assert_eq!(
-            idx.check_and_add(&v("1111111111111111", "111111111111"), 2),
-            None
+            add("XLVD5", "1111111111111111", "222222222222", 4),
+            Some((Field::Code, 2))
         );
-        let d = idx
-            .check_and_add(&v("1111111111111111", "222222222222"), 4)
-            .unwrap();
         assert_eq!(
-            (d.field, d.problem, d.detail.as_str()),
-            (Field::Code, Problem::DuplicateInFile, "2")
+            add("XLVD5", "3333333333333333", "111111111111", 5),
+            Some((Field::Serial, 2))
         );
-        let d = idx
-            .check_and_add(&v("3333333333333333", "111111111111"), 5)
-            .unwrap();
-        assert_eq!(d.field, Field::Serial);
         // Same code under another product is another voucher.
-        let other = Voucher {
-            product: "AXISVD2".into(),
-            ..v("1111111111111111", "111111111111")
-        };
-        assert_eq!(idx.check_and_add(&other, 6), None);
-        idx.remove(&v("1111111111111111", "111111111111"));
+        assert_eq!(add("AXISVD2", "1111111111111111", "111111111111", 6), None);
+        idx.remove("XLVD5", "1111111111111111", "111111111111");
         assert_eq!(
-            idx.check_and_add(&v("1111111111111111", "111111111111"), 7),
+            idx.insert_new_ranked("XLVD5", "1111111111111111", "111111111111", 7, |_| 0),
             None
+        );
+    }
+
+    /// With keys of several origins, the better-ranked match is named.
+    #[test]
+    fn ranked_match_names_the_better_origin() {
+        let mut idx = VoucherKeys::<u64>::default();
+        idx.insert("XLVD5", "1111111111111111", "999999999999", 9);
+        idx.insert("XLVD5", "8888888888888888", "111111111111", 1);
+        let rank = |v: u64| v as u8;
+        assert_eq!(
+            idx.insert_new_ranked("XLVD5", "1111111111111111", "111111111111", 5, rank),
+            Some((Field::Serial, 1))
+        );
+        assert_eq!(
+            idx.insert_new_ranked("XLVD5", "1111111111111111", "111111111111", 5, |_| 0),
+            Some((Field::Code, 9))
         );
     }
 

@@ -40,11 +40,8 @@ impl std::error::Error for EngineError {}
 impl Engine {
     /// Starts Tesseract with the English model (digits and Latin labels are what we read).
     pub fn new() -> Result<Engine, EngineError> {
-        // one engine per core: keep Tesseract's own OpenMP threads out of the way. libgomp
-        // reads OMP_THREAD_LIMIT when it loads (before main), so setting the variable now would
-        // do nothing; instead the calling thread (the one that will own this engine) is limited
-        // to one OpenMP thread.
-        limit_openmp_to_this_thread();
+        // One engine per core: Tesseract's own OpenMP threads are kept out of the way on each
+        // recognising thread (see `load`).
         silence_leptonica();
         let api = TessApi::new(None, "eng").map_err(|_| {
             EngineError(

@@ -508,9 +508,7 @@ impl Store {
                         inserted = results.len();
                     }
                 }
-                if inserted < results.len() {
-                    writer.write(&results[inserted..])?;
-                }
+                writer.write(&results[inserted..])?;
             }
         }
         if cancel.load(Ordering::Relaxed) {
@@ -1128,8 +1126,11 @@ impl<'t> RowWriter<'t> {
 
     /// Writes any number of rows.
     fn write(&mut self, rows: &[LineResult]) -> Result<()> {
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
         for with_verdict in [false, true] {
-            let mut chunk: [&LineResult; CHUNK] = [&rows[0]; CHUNK];
+            let mut chunk: [&LineResult; CHUNK] = [first; CHUNK];
             let mut n = 0;
             for r in rows.iter().filter(|r| r.verdict.is_some() == with_verdict) {
                 chunk[n] = r;

@@ -35,7 +35,7 @@ pub struct StaticInsert<'c> {
 
 impl<'c> StaticInsert<'c> {
     pub fn prepare(conn: &'c Connection, sql: &str) -> rusqlite::Result<StaticInsert<'c>> {
-        let sql_c = CString::new(sql).map_err(|_| rusqlite::Error::NulError(sql_nul(sql)))?;
+        let sql_c = CString::new(sql).map_err(rusqlite::Error::NulError)?;
         // SAFETY: the handle belongs to `conn`, which outlives 'c; prepare writes one pointer.
         let db = unsafe { conn.handle() };
         let mut stmt = ptr::null_mut();
@@ -129,10 +129,6 @@ fn error(db: *mut ffi::sqlite3, rc: c_int) -> rusqlite::Error {
         (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
     };
     rusqlite::Error::SqliteFailure(ffi::Error::new(rc), msg)
-}
-
-fn sql_nul(sql: &str) -> std::ffi::NulError {
-    CString::new(sql).expect_err("called only when the SQL holds a NUL")
 }
 
 #[cfg(test)]
