@@ -5,6 +5,7 @@
 //! (`engine`, `reader`, `pool`, `naive`) need the cargo feature `ocr` (on by default).
 
 pub mod ai;
+pub mod digits;
 pub mod find;
 pub mod import;
 pub mod parse;

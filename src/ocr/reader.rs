@@ -132,6 +132,9 @@ fn read_card(engine: &mut Engine, gray: &GrayImage, r: &RotRect) -> Option<Card>
     Some(finish(engine, gray, &a))
 }
 
+/// The digit net's probability below which a digit is not trusted.
+const NET_SURE: f32 = 0.9;
+
 /// Per-character confidence (Tesseract's, 0..100) below which a digit is not trusted.
 const MIN_CHAR_CONF: f32 = 90.0;
 
@@ -373,6 +376,28 @@ fn read_digit_band(
         confs: Some(free_digits.iter().map(|g| g.1).collect()),
     });
     let mut v = vote_digits(&reads);
+    if let Some(path) = std::env::var_os("KONTER_OCR_CELLS") {
+        dump_cells(&path, &crop28, &v.digits, strict);
+    }
+    // the digit net, when it reads a whole line: it knows the glyphs Tesseract misreads the
+    // same way every time (a dotted zero, a digit nicked by scratch residue)
+    if let Some(n) = super::digits::read_digits(super::digits::Net::shipped(), &crop28)
+        .filter(|n| parse::plausible_len(n.digits.len()))
+    {
+        let doubt = if !n.regular {
+            Some("characters are unevenly spaced")
+        } else if n.min_prob < NET_SURE {
+            Some("a digit was read with low confidence")
+        } else {
+            None
+        };
+        return DigitVote {
+            digits: n.digits,
+            sure: doubt.is_none(),
+            conf: n.min_prob * 100.0,
+            doubt,
+        };
+    }
     // each digit against the line's other digits: a damaged digit read the same wrong way
     // by every reading still looks like the digit it really is
     let mut bin = prep::binarize(&crop28, prep::otsu(&crop28));
@@ -415,6 +440,33 @@ fn read_digit_band(
         );
     }
     v
+}
+
+/// For training the digit net: appends the line's cells (as the net reads them) and the voted
+/// digits to a JSON-lines file named by `KONTER_OCR_CELLS`.
+fn dump_cells(path: &std::ffi::OsStr, crop: &GrayImage, voted: &str, strict: bool) {
+    use std::io::Write;
+    let Some(seg) = super::digits::segment(crop) else {
+        return;
+    };
+    let cells: Vec<String> = seg
+        .cells
+        .iter()
+        .map(|c| {
+            super::digits::cell_pixels(crop, &seg, c)
+                .iter()
+                .map(|v| format!("{:02x}", (v * 255.0).round() as u8))
+                .collect()
+        })
+        .collect();
+    let line = serde_json::json!({"voted": voted, "strict": strict, "cells": cells});
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = f.write_all(format!("{line}\n").as_bytes());
+    }
 }
 
 fn confirm_expiry(
