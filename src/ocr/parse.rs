@@ -366,6 +366,31 @@ pub struct DigitRunAt {
     pub run: DigitRun,
 }
 
+/// A line of mostly digits whose run the first reading broke (scratch residue read as "%" or
+/// "&"): all its words as one run of the digits seen. None for the serial's line, a line with a
+/// serial label or a date, or a line with fewer than 8 digits or more letters than digits.
+fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
+    if f.serial.as_ref().is_some_and(|s| s.line == index)
+        || serial_label_words(line).is_some()
+        || find_date(&line.text()).is_some()
+        || line.words.is_empty()
+    {
+        return None;
+    }
+    let text = line.text();
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    if digits.len() < 8 || letters > digits.len() / 2 {
+        return None;
+    }
+    Some(DigitRun {
+        digits,
+        first_word: 0,
+        last_word: line.words.len() - 1,
+        min_conf: line.words.iter().map(|w| w.conf).fold(100.0, f32::min),
+    })
+}
+
 /// Serials and codes are 10 to 20 digits.
 pub fn plausible_len(n: usize) -> bool {
     (10..=20).contains(&n)
@@ -426,6 +451,10 @@ pub fn extract(lines: &[Line]) -> CardFields {
         {
             let (line, run, _) = long_runs.remove(pos);
             f.code = Some(DigitRunAt { line, run });
+        } else if let Some(run) = lines.get(cl + 1).and_then(|l| broken_run(l, cl + 1, &f)) {
+            // the line under the label is mostly digits, broken up by residue read as
+            // letters or signs: its band is re-read digit by digit
+            f.code = Some(DigitRunAt { line: cl + 1, run });
         } else {
             f.code_label_without_code = true;
         }

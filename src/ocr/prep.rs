@@ -176,6 +176,17 @@ pub fn to_gray(rgb: &RgbImage) -> GrayImage {
     image::DynamicImage::ImageRgb8(rgb.clone()).to_luma8()
 }
 
+/// The darkest channel of each pixel: white print stays white while any coloured ground
+/// (yellow, red, blue...) turns dark, so light text on a coloured bar stands out even where
+/// its luma barely differs from the bar's (white on yellow).
+pub fn min_channel(rgb: &RgbImage) -> GrayImage {
+    let (w, h) = rgb.dimensions();
+    GrayImage::from_fn(w, h, |x, y| {
+        let p = rgb.get_pixel(x, y).0;
+        Luma([p[0].min(p[1]).min(p[2])])
+    })
+}
+
 /// A card's place in the photo: centre, size along its own axes and rotation (degrees,
 /// counter-clockwise positive in image coordinates where y points down).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

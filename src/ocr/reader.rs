@@ -45,9 +45,10 @@ pub fn read_decoded(engine: &mut Engine, shown: &str, photo: &Photo) -> PhotoRep
             angle: 0.0,
         });
     }
+    let minc = prep::min_channel(&photo.rgb);
     let mut cards = Vec::new();
     for r in &regions {
-        if let Some(mut c) = read_card(engine, &gray, r) {
+        if let Some(mut c) = read_card(engine, &gray, &minc, r) {
             let s = photo.scale_to_original;
             c.card_box = CardBox::from_rect(&r.scaled(s), photo.original_size);
             cards.push(c);
@@ -99,6 +100,11 @@ fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Opti
     let words = engine.words(&img, Psm::Sparse, "");
     let lines = parse::group_lines(words);
     let fields = parse::extract(&lines);
+    if std::env::var_os("KONTER_OCR_DEBUG").is_some() {
+        for l in &lines {
+            eprintln!("line y={} h={} {:?}", l.top(), l.height(), l.text());
+        }
+    }
     let score = u32::from(fields.serial.is_some()) * 4
         + u32::from(fields.serial_labelled) * 2
         + u32::from(fields.code.is_some()) * 2
@@ -115,7 +121,7 @@ fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Opti
     })
 }
 
-fn read_card(engine: &mut Engine, gray: &GrayImage, r: &RotRect) -> Option<Card> {
+fn read_card(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, r: &RotRect) -> Option<Card> {
     let mut best = attempt(engine, gray, r, 0);
     // upside down (or a portrait card turned the wrong way): try the other way round
     if best.as_ref().is_none_or(|a| a.score < 8) {
@@ -129,7 +135,7 @@ fn read_card(engine: &mut Engine, gray: &GrayImage, r: &RotRect) -> Option<Card>
     if a.score == 0 || (a.fields.serial.is_none() && a.fields.code.is_none()) {
         return None;
     }
-    Some(finish(engine, gray, &a))
+    Some(finish(engine, gray, minc, &a))
 }
 
 /// The digit net's probability below which a digit is not trusted.
@@ -498,24 +504,29 @@ fn confirm_expiry(
 }
 
 /// Re-reads the card's header (its top quarter, where the operator's name is printed, often
-/// light on a coloured bar) as one line, text made dark on light whichever way it was printed.
-fn read_brand(engine: &mut Engine, a: &Attempt) -> Option<&'static str> {
-    let (w, h) = a.img.dimensions();
-    let top = image::imageops::crop_imm(&a.img, 0, 0, w, (h / 4).max(8)).to_image();
-    let t = prep::otsu(&top);
-    let mut bin = prep::binarize(&top, t);
-    let dark = bin.pixels().filter(|p| p.0[0] == 0).count();
-    if dark * 2 > bin.pixels().len() {
-        // most of the band is dark: the text is the light part
-        image::imageops::invert(&mut bin);
-    }
-    engine
-        .words(&bin, Psm::Sparse, "")
-        .iter()
-        .find_map(|w| parse::match_brand(&w.text))
+/// light on a coloured bar) as one line, text made dark on light whichever way it was printed:
+/// first from the darkest channel (white on any colour), then from the luma.
+fn read_brand(engine: &mut Engine, minc: &GrayImage, a: &Attempt) -> Option<&'static str> {
+    let coloured = prep::crop_rotated(minc, &a.rect, a.scale, a.turn);
+    let found = [&coloured, &a.img].into_iter().find_map(|img| {
+        let (w, h) = img.dimensions();
+        let top = image::imageops::crop_imm(img, 0, 0, w, (h / 4).max(8)).to_image();
+        let t = prep::otsu(&top);
+        let mut bin = prep::binarize(&top, t);
+        let dark = bin.pixels().filter(|p| p.0[0] == 0).count();
+        if dark * 2 > bin.pixels().len() {
+            // most of the band is dark: the text is the light part
+            image::imageops::invert(&mut bin);
+        }
+        engine
+            .words(&bin, Psm::Sparse, "")
+            .iter()
+            .find_map(|w| parse::match_brand(&w.text))
+    });
+    found
 }
 
-fn finish(engine: &mut Engine, gray: &GrayImage, a: &Attempt) -> Card {
+fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) -> Card {
     let f = &a.fields;
     let mut reasons: Vec<&'static str> = Vec::new();
     let mut conf = 100.0f32;
@@ -593,7 +604,7 @@ fn finish(engine: &mut Engine, gray: &GrayImage, a: &Attempt) -> Card {
         }
         _ => reasons.push("no expiry found"),
     }
-    let brand = f.brand.or_else(|| read_brand(engine, a));
+    let brand = f.brand.or_else(|| read_brand(engine, minc, a));
     if brand.is_none() {
         reasons.push("no brand found");
     }
