@@ -623,6 +623,45 @@ pub fn clean_specks(bin: &mut GrayImage) {
     }
 }
 
+/// Turns every dark region that touches the image's border white (black text on white): the
+/// ground around a light bar, once the bar's text is made dark, would otherwise frame the text
+/// in black, and Tesseract finds no words in such a frame.
+pub fn clear_border(bin: &mut GrayImage) {
+    let (w, h) = bin.dimensions();
+    if w == 0 || h == 0 {
+        return;
+    }
+    let mut q = VecDeque::new();
+    let push = |bin: &mut GrayImage, q: &mut VecDeque<(u32, u32)>, x: u32, y: u32| {
+        if bin.get_pixel(x, y).0[0] == 0 {
+            bin.put_pixel(x, y, Luma([255]));
+            q.push_back((x, y));
+        }
+    };
+    for x in 0..w {
+        push(bin, &mut q, x, 0);
+        push(bin, &mut q, x, h - 1);
+    }
+    for y in 0..h {
+        push(bin, &mut q, 0, y);
+        push(bin, &mut q, w - 1, y);
+    }
+    while let Some((x, y)) = q.pop_front() {
+        if x > 0 {
+            push(bin, &mut q, x - 1, y);
+        }
+        if y > 0 {
+            push(bin, &mut q, x, y - 1);
+        }
+        if x + 1 < w {
+            push(bin, &mut q, x + 1, y);
+        }
+        if y + 1 < h {
+            push(bin, &mut q, x, y + 1);
+        }
+    }
+}
+
 /// Grayscale opening of the brightness (a minimum filter, then a maximum filter, both square
 /// with half-width `r`): bright specks narrower than the window vanish into the dark strokes
 /// around them, so a digit nicked by scratch residue is whole again, while the strokes keep their

@@ -518,10 +518,18 @@ fn read_brand(engine: &mut Engine, minc: &GrayImage, a: &Attempt) -> Option<&'st
             // most of the band is dark: the text is the light part
             image::imageops::invert(&mut bin);
         }
-        engine
+        let first = engine
             .words(&bin, Psm::Sparse, "")
             .iter()
-            .find_map(|w| parse::match_brand(&w.text))
+            .find_map(|w| parse::match_brand(&w.text));
+        first.or_else(|| {
+            // the ground around a light bar framed the text in black
+            prep::clear_border(&mut bin);
+            engine
+                .words(&bin, Psm::Sparse, "")
+                .iter()
+                .find_map(|w| parse::match_brand(&w.text))
+        })
     });
     found
 }
