@@ -445,16 +445,27 @@ pub fn extract(lines: &[Line]) -> CardFields {
     }
     f.code_label_line = code_label_line;
     if let Some(cl) = code_label_line {
+        // the line under the label, past specks of residue read as lines of their own
+        let under = (cl + 1..lines.len())
+            .find(|&i| {
+                lines[i]
+                    .text()
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .count()
+                    >= 3
+            })
+            .unwrap_or(cl + 1);
         if let Some(pos) = long_runs
             .iter()
-            .position(|(line, _, _)| *line == cl || *line == cl + 1)
+            .position(|(line, _, _)| *line == cl || *line == under)
         {
             let (line, run, _) = long_runs.remove(pos);
             f.code = Some(DigitRunAt { line, run });
-        } else if let Some(run) = lines.get(cl + 1).and_then(|l| broken_run(l, cl + 1, &f)) {
+        } else if let Some(run) = lines.get(under).and_then(|l| broken_run(l, under, &f)) {
             // the line under the label is mostly digits, broken up by residue read as
             // letters or signs: its band is re-read digit by digit
-            f.code = Some(DigitRunAt { line: cl + 1, run });
+            f.code = Some(DigitRunAt { line: under, run });
         } else {
             f.code_label_without_code = true;
         }
