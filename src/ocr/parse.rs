@@ -190,7 +190,17 @@ pub fn serial_label_words(line: &Line) -> Option<usize> {
 /// Whether the line is (or starts with) a scratch-code label: KODE VOUCHER, VOUCHER CODE, PIN.
 pub fn is_code_label(line: &Line) -> bool {
     let t = norm_label(&line.text());
-    t.contains("KODE") || t.contains("CODE") || t.starts_with("PIN") || t.contains("KODEVOUCHER")
+    if t.contains("KODE") || t.contains("CODE") || t.starts_with("PIN") {
+        return true;
+    }
+    // a letter misread ("VOUCHER COSE", "<ODE VOUCHER"): both words, each nearly right
+    let words: Vec<String> = line.words.iter().map(|w| norm_label(&w.text)).collect();
+    let near = |target: &str, d: usize| {
+        words
+            .iter()
+            .any(|w| !w.is_empty() && edit_distance(w, target) <= d)
+    };
+    near("VOUCHER", 2) && (near("KODE", 1) || near("CODE", 1))
 }
 
 /// Whether the line says the panel is still covered ("GOSOK DI SINI", "SCRATCH HERE").
@@ -368,7 +378,7 @@ pub struct DigitRunAt {
 
 /// A line of mostly digits whose run the first reading broke (scratch residue read as "%" or
 /// "&"): all its words as one run of the digits seen. None for the serial's line, a line with a
-/// serial label or a date, or a line with fewer than 8 digits or more letters than digits.
+/// serial label or a date, or a line with fewer than 6 digits or more letters than digits.
 fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     if f.serial.as_ref().is_some_and(|s| s.line == index)
         || serial_label_words(line).is_some()
@@ -380,7 +390,7 @@ fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     let text = line.text();
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    if digits.len() < 8 || letters > digits.len() / 2 {
+    if digits.len() < 6 || letters > digits.len() {
         return None;
     }
     Some(DigitRun {

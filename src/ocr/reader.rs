@@ -124,7 +124,11 @@ fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Opti
 fn read_card(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, r: &RotRect) -> Option<Card> {
     let mut best = attempt(engine, gray, r, 0);
     // upside down (or a portrait card turned the wrong way): try the other way round
-    if best.as_ref().is_none_or(|a| a.score < 8) {
+    // (an upright card shows a labelled serial and an expiry to the first reading)
+    if best
+        .as_ref()
+        .is_none_or(|a| a.score < 8 || !a.fields.serial_labelled || a.fields.expiry.is_none())
+    {
         if let Some(b) = attempt(engine, gray, r, 2) {
             if best.as_ref().is_none_or(|a| b.score > a.score) {
                 best = Some(b);
