@@ -507,6 +507,37 @@ fn confirm_expiry(
     parse::find_date(&text).as_deref() == Some(first)
 }
 
+/// Re-reads the band above the serial, where the scratch panel sits, for the faint grey
+/// "GOSOK DI SINI" of a panel still covered: at the threshold between the panel and the paper,
+/// and at the one between the print and the panel (Otsu again on the darker side).
+fn panel_says_covered(engine: &mut Engine, a: &Attempt) -> bool {
+    let Some(at) = a.fields.serial.as_ref() else {
+        return false;
+    };
+    let line = &a.lines[at.line];
+    let lh = line.height().max(1);
+    let y1 = line.top().max(0);
+    let y0 = (y1 - lh * 4).max(0);
+    if y1 - y0 < lh {
+        return false;
+    }
+    let w = a.img.width();
+    let part = image::imageops::crop_imm(&a.img, 0, y0 as u32, w, (y1 - y0) as u32).to_image();
+    let t1 = prep::otsu(&part);
+    let darker: Vec<u8> = part.pixels().map(|p| p.0[0]).filter(|v| *v <= t1).collect();
+    let mut thresholds = vec![t1];
+    if let Some(inner) = GrayImage::from_raw(darker.len() as u32, 1, darker) {
+        if inner.width() > 0 {
+            thresholds.push(prep::otsu(&inner));
+        }
+    }
+    thresholds.into_iter().any(|t| {
+        let bin = prep::binarize(&part, t);
+        let lines = parse::group_lines(engine.words(&bin, Psm::Sparse, ""));
+        lines.iter().any(parse::is_covered_panel)
+    })
+}
+
 /// Re-reads the card's header (its top quarter, where the operator's name is printed, often
 /// light on a coloured bar) as one line, text made dark on light whichever way it was printed:
 /// first from the darkest channel (white on any colour), then from the luma.
@@ -598,7 +629,7 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
                 Some(v.digits)
             }
             None => {
-                if !f.covered {
+                if !f.covered && !panel_says_covered(engine, a) {
                     reasons.push("no code found and the panel does not look unscratched");
                 }
                 if f.code_label_without_code {
