@@ -401,6 +401,31 @@ fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     })
 }
 
+/// The words after a serial label, as one run, when they hold some digits but no date and no
+/// run of their own: at least two words or eight characters with two digits among them.
+fn labelled_broken_run(line: &Line, skip: usize) -> Option<DigitRun> {
+    let rest = line.words.get(skip..)?;
+    let text: String = rest
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+    if rest.is_empty() || find_date(&text).is_some() || digits.len() < 2 {
+        return None;
+    }
+    if rest.len() < 2 && chars < 8 {
+        return None;
+    }
+    Some(DigitRun {
+        digits,
+        first_word: skip,
+        last_word: line.words.len() - 1,
+        min_conf: rest.iter().map(|w| w.conf).fold(100.0, f32::min),
+    })
+}
+
 /// Serials and codes are 10 to 20 digits.
 pub fn plausible_len(n: usize) -> bool {
     (10..=20).contains(&n)
@@ -428,6 +453,12 @@ pub fn extract(lines: &[Line]) -> CardFields {
         }
         if let Some(skip) = serial_label_words(l) {
             if let Some(r) = digit_run(l, skip).filter(|r| r.digits.len() >= 6) {
+                long_runs.push((i, r, true));
+                continue;
+            }
+            if let Some(r) = labelled_broken_run(l, skip) {
+                // a serial label before digits the first reading garbled (a font it reads
+                // badly): the band after the label is re-read digit by digit
                 long_runs.push((i, r, true));
                 continue;
             }
