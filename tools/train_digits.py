@@ -73,6 +73,10 @@ def load(cells_path, truth_path):
                 labels = [OTHER] + [int(d) for d in t]
             elif ink[-1] < 0.5 * med:
                 labels = [int(d) for d in t] + [OTHER]
+        elif len(t) + 1 < len(cells) <= len(t) + 4 and o["voted"] == t:
+            # a label's letters before the digits (S/N, SN:): Tesseract read the digits right
+            # and the extra cells are on the left, where the band began at the card's margin
+            labels = [OTHER] * (len(cells) - len(t)) + [int(d) for d in t]
         if labels is None:
             skipped += 1
             continue
