@@ -341,6 +341,10 @@ pub struct LineRead {
     pub regular: bool,
     /// cells left out around the digits (a label's letters and colon)
     pub dropped: usize,
+    /// where the digits' ink begins and ends, and the pitch, in pixels of the line image
+    pub start: f32,
+    pub end: f32,
+    pub pitch: f32,
 }
 
 /// Reads the digits of a line: the longest run of cells the net takes for digits (a label's
@@ -379,5 +383,8 @@ pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
         min_prob,
         regular,
         dropped: reads.len() - (b - a),
+        start: seg.cells[a].x0 as f32,
+        end: seg.cells[b - 1].x1 as f32,
+        pitch: seg.pitch,
     })
 }

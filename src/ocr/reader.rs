@@ -152,6 +152,9 @@ const MIN_CHAR_CONF: f32 = 90.0;
 struct DigitVote {
     /// the digits, voted character by character
     digits: String,
+    /// when the digit net read the line: where its digits begin and end and the pitch, as
+    /// shares of the band's width
+    span: Option<(f32, f32, f32)>,
     /// every reading gave exactly these digits and no digit was read with low confidence
     sure: bool,
     /// confidence 0..100: the weakest digit's, scaled by the share of agreeing readings
@@ -190,6 +193,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
     let Some(first) = reads.first() else {
         return DigitVote {
             digits: String::new(),
+            span: None,
             sure: false,
             conf: 0.0,
             doubt: Some("no reading"),
@@ -248,6 +252,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
     };
     DigitVote {
         digits,
+        span: None,
         sure: doubt.is_none(),
         conf,
         doubt,
@@ -284,10 +289,19 @@ fn confirm_digits(
     let band = a.sub_rect(x0, y0 - lh / 3 - 2, x1, y1 + lh / 3 + 2);
     let h_photo = lh as f32 / a.scale;
     let mut v = read_digit_band(engine, gray, &band, h_photo, Some(&at.run.digits), strict);
-    // digits that reach the card's edge may go on beyond it
-    let last = ws.last().map(|w| w.x + w.w).unwrap_or(0);
+    // digits that reach the card's edge may go on beyond it: the line is whole only when
+    // more than a group's space (a pitch) of card is left after its last digit, so even a
+    // digit after a space would show
     let first_x = ws.first().map(|w| w.x).unwrap_or(0);
-    if last > width - margin - 2 * lh || first_x < margin + lh / 4 {
+    let reaches_right = match v.span {
+        Some((_, end, pitch)) => {
+            let band_w = (x1 - x0) as f32;
+            let last = x0 as f32 + end * band_w;
+            (width as f32 - last) < 1.3 * pitch * band_w + width as f32 / 50.0
+        }
+        None => ws.last().map(|w| w.x + w.w).unwrap_or(0) > width - margin - 2 * lh,
+    };
+    if reaches_right || first_x < margin + lh / 4 {
         v.sure = false;
         v.doubt = v.doubt.or(Some("digits reach the card's edge"));
     }
@@ -401,8 +415,10 @@ fn read_digit_band(
         } else {
             None
         };
+        let cw = crop28.width().max(1) as f32;
         return DigitVote {
             digits: n.digits,
+            span: Some((n.start / cw, n.end / cw, n.pitch / cw)),
             sure: doubt.is_none(),
             conf: n.min_prob * 100.0,
             doubt,
