@@ -341,6 +341,8 @@ pub struct LineRead {
     pub regular: bool,
     /// cells left out around the digits (a label's letters and colon)
     pub dropped: usize,
+    /// ink follows the digits within a group's space (a character cut by the card's edge)
+    pub ink_after: bool,
     /// where the digits' ink begins and ends, and the pitch, in pixels of the line image
     pub start: f32,
     pub end: f32,
@@ -383,6 +385,10 @@ pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
         min_prob,
         regular,
         dropped: reads.len() - (b - a),
+        ink_after: seg
+            .cells
+            .get(b)
+            .is_some_and(|c| (c.x0 as f32 - seg.cells[b - 1].x1 as f32) < 1.6 * seg.pitch),
         start: seg.cells[a].x0 as f32,
         end: seg.cells[b - 1].x1 as f32,
         pitch: seg.pitch,

@@ -155,6 +155,8 @@ struct DigitVote {
     /// when the digit net read the line: where its digits begin and end and the pitch, as
     /// shares of the band's width
     span: Option<(f32, f32, f32)>,
+    /// the net saw ink after the digits
+    ink_after: bool,
     /// every reading gave exactly these digits and no digit was read with low confidence
     sure: bool,
     /// confidence 0..100: the weakest digit's, scaled by the share of agreeing readings
@@ -194,6 +196,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
         return DigitVote {
             digits: String::new(),
             span: None,
+            ink_after: false,
             sure: false,
             conf: 0.0,
             doubt: Some("no reading"),
@@ -253,6 +256,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
     DigitVote {
         digits,
         span: None,
+        ink_after: false,
         sure: doubt.is_none(),
         conf,
         doubt,
@@ -285,7 +289,7 @@ fn confirm_digits(
         }
         None => margin,
     };
-    let x1 = width - margin;
+    let x1 = width;
     let band = a.sub_rect(x0, y0 - lh / 3 - 2, x1, y1 + lh / 3 + 2);
     let h_photo = lh as f32 / a.scale;
     let mut v = read_digit_band(engine, gray, &band, h_photo, Some(&at.run.digits), strict);
@@ -297,7 +301,7 @@ fn confirm_digits(
         Some((_, end, pitch)) => {
             let band_w = (x1 - x0) as f32;
             let last = x0 as f32 + end * band_w;
-            (width as f32 - last) < 1.3 * pitch * band_w + width as f32 / 50.0
+            v.ink_after || (width as f32 - last) < 1.3 * pitch * band_w + width as f32 / 50.0
         }
         None => ws.last().map(|w| w.x + w.w).unwrap_or(0) > width - margin - 2 * lh,
     };
@@ -419,6 +423,7 @@ fn read_digit_band(
         return DigitVote {
             digits: n.digits,
             span: Some((n.start / cw, n.end / cw, n.pitch / cw)),
+            ink_after: n.ink_after,
             sure: doubt.is_none(),
             conf: n.min_prob * 100.0,
             doubt,
