@@ -351,11 +351,34 @@ fn code_under_label(
     Some(v)
 }
 
+/// The net's reading of a whole digit line as a field's outcome: sure when its digits keep the
+/// pitch and each is read with at least [`NET_SURE`].
+fn net_vote(n: super::digits::LineRead, width: u32) -> DigitVote {
+    let doubt = if !n.regular {
+        Some("characters are unevenly spaced")
+    } else if n.min_prob < NET_SURE {
+        Some("a digit was read with low confidence")
+    } else {
+        None
+    };
+    let cw = width.max(1) as f32;
+    DigitVote {
+        digits: n.digits,
+        span: Some((n.start / cw, n.end / cw, n.pitch / cw)),
+        ink_after: n.ink_after,
+        sure: doubt.is_none(),
+        conf: n.min_prob * 100.0,
+        doubt,
+    }
+}
+
 /// Reads one band of the photo holding a digit line whose digits stand `h_photo` photo pixels
-/// tall, in several preparations (three text heights; bright specks opened away, which mends
-/// digits nicked by scratch residue), each in single-line mode with a digit whitelist, plus one
-/// without a whitelist for per-character confidences; votes them with the first reading, if any,
-/// character by character; then checks each digit's shape against the line's other digits.
+/// tall. The digit net reads it first (see [`super::digits`]); only when the net finds no whole
+/// line does Tesseract read it, in several preparations (three text heights; bright specks
+/// opened away, which mends digits nicked by scratch residue), each in single-line mode with a
+/// digit whitelist, plus one without a whitelist for per-character confidences, voted with the
+/// first reading, if any, character by character, each digit's shape then checked against the
+/// line's other digits. Such a fallback reading is never sure unless every reading agrees.
 fn read_digit_band(
     engine: &mut Engine,
     gray: &GrayImage,
@@ -372,8 +395,19 @@ fn read_digit_band(
         })
         .into_iter()
         .collect();
-    let crop36 = prep::crop_rotated(gray, &band, 36.0 / h_photo, 0);
     let crop28 = prep::crop_rotated(gray, &band, 28.0 / h_photo, 0);
+    // the digit net, when it reads a whole line: it knows the glyphs Tesseract misreads the
+    // same way every time (a dotted zero, a digit nicked by scratch residue); Tesseract reads
+    // the line only when the net cannot (or to label cells for training the net)
+    let net = super::digits::read_digits(super::digits::Net::shipped(), &crop28)
+        .filter(|n| parse::plausible_len(n.digits.len()));
+    let dump = std::env::var_os("KONTER_OCR_CELLS");
+    if dump.is_none() {
+        if let Some(n) = net.clone() {
+            return net_vote(n, crop28.width());
+        }
+    }
+    let crop36 = prep::crop_rotated(gray, &band, 36.0 / h_photo, 0);
     let crop24 = prep::crop_rotated(gray, &band, 24.0 / h_photo, 0);
     // small bright specks (scratch residue over the strokes) opened away
     let mended = prep::open_bright(&crop28, 1);
@@ -404,30 +438,11 @@ fn read_digit_band(
         confs: Some(free_digits.iter().map(|g| g.1).collect()),
     });
     let mut v = vote_digits(&reads);
-    if let Some(path) = std::env::var_os("KONTER_OCR_CELLS") {
+    if let Some(path) = dump {
         dump_cells(&path, &crop28, &v.digits, strict);
-    }
-    // the digit net, when it reads a whole line: it knows the glyphs Tesseract misreads the
-    // same way every time (a dotted zero, a digit nicked by scratch residue)
-    if let Some(n) = super::digits::read_digits(super::digits::Net::shipped(), &crop28)
-        .filter(|n| parse::plausible_len(n.digits.len()))
-    {
-        let doubt = if !n.regular {
-            Some("characters are unevenly spaced")
-        } else if n.min_prob < NET_SURE {
-            Some("a digit was read with low confidence")
-        } else {
-            None
-        };
-        let cw = crop28.width().max(1) as f32;
-        return DigitVote {
-            digits: n.digits,
-            span: Some((n.start / cw, n.end / cw, n.pitch / cw)),
-            ink_after: n.ink_after,
-            sure: doubt.is_none(),
-            conf: n.min_prob * 100.0,
-            doubt,
-        };
+        if let Some(n) = net {
+            return net_vote(n, crop28.width());
+        }
     }
     // each digit against the line's other digits: a damaged digit read the same wrong way
     // by every reading still looks like the digit it really is
