@@ -60,17 +60,20 @@ pub fn segment(gray: &GrayImage) -> Option<Segmented> {
     if w < 8 || h < 8 {
         return None;
     }
-    let t = super::prep::otsu(gray);
+    let t = ink_threshold(gray);
     let dark = |x: u32, y: u32| gray.get_pixel(x, y).0[0] <= t;
     // the text rows: the run of inked rows around the most inked one
     let rows: Vec<u32> = (0..h)
         .map(|y| (0..w).filter(|&x| dark(x, y)).count() as u32)
         .collect();
     let (peak_y, &peak) = rows.iter().enumerate().max_by_key(|(_, c)| **c)?;
-    if peak == 0 {
+    // ink in every row (the ground beyond the card's edge, a border) says nothing of where the
+    // text is: the floor is set above it
+    let base = rows.iter().copied().min().unwrap_or(0);
+    if peak <= base {
         return None;
     }
-    let floor = (peak / 12).max(1);
+    let floor = base + ((peak - base) / 12).max(1);
     let mut top = peak_y as u32;
     while top > 0 && rows[top as usize - 1] >= floor {
         top -= 1;
@@ -176,6 +179,21 @@ pub fn segment(gray: &GrayImage) -> Option<Segmented> {
         ink,
         paper,
     })
+}
+
+/// The gray level at or below which a pixel is ink: Otsu's threshold, or, when that makes more
+/// than two fifths of the band dark (the band caught a darker ground under a light panel), Otsu's
+/// threshold among the darker pixels only, which parts the print from that ground.
+fn ink_threshold(gray: &GrayImage) -> u8 {
+    let t = super::prep::otsu(gray);
+    let darker: Vec<u8> = gray.pixels().map(|p| p.0[0]).filter(|v| *v <= t).collect();
+    if darker.len() * 5 <= gray.pixels().len() * 2 {
+        return t;
+    }
+    match GrayImage::from_raw(darker.len() as u32, 1, darker) {
+        Some(d) if d.width() > 0 => super::prep::otsu(&d),
+        _ => t,
+    }
 }
 
 /// The cell's pixels as the net reads them: a window one pitch wide centred on the cell, over
