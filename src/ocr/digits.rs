@@ -367,30 +367,37 @@ pub struct LineRead {
     pub pitch: f32,
 }
 
-/// Reads the digits of a line: the longest run of cells the net takes for digits (a label's
-/// colon or letters before it are left out), with the weakest digit's probability and whether
-/// the cells keep the pitch.
-pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
-    let (seg, reads) = read_line(net, gray)?;
-    // runs of digit cells, broken at a non-digit or at a gap wider than a group's space
+/// The longest run of digit cells (the rightmost of equals), broken at a cell that is no digit
+/// or at a gap wider than a group's space: `[start, end)`.
+fn digit_run(is_digit: &[bool], centers: &[f32], pitch: f32) -> Option<(usize, usize)> {
     let mut best: Option<(usize, usize)> = None;
     let mut start = 0;
-    for i in 0..=reads.len() {
-        let ends = i == reads.len()
-            || reads[i].digit.is_none()
-            || (i > start && seg.cells[i].center() - seg.cells[i - 1].center() > 2.6 * seg.pitch);
+    for i in 0..=is_digit.len() {
+        let ends = i == is_digit.len()
+            || !is_digit[i]
+            || (i > start && centers[i] - centers[i - 1] > 2.6 * pitch);
         if ends {
             if i > start && best.is_none_or(|(a, b)| i - start >= b - a) {
                 best = Some((start, i));
             }
-            start = if i < reads.len() && reads[i].digit.is_none() {
+            start = if i < is_digit.len() && !is_digit[i] {
                 i + 1
             } else {
                 i
             };
         }
     }
-    let (a, b) = best?;
+    best
+}
+
+/// Reads the digits of a line: the longest run of cells the net takes for digits (a label's
+/// colon or letters before it are left out), with the weakest digit's probability and whether
+/// the cells keep the pitch.
+pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
+    let (seg, reads) = read_line(net, gray)?;
+    let is_digit: Vec<bool> = reads.iter().map(|r| r.digit.is_some()).collect();
+    let centers: Vec<f32> = seg.cells.iter().map(Cell::center).collect();
+    let (a, b) = digit_run(&is_digit, &centers, seg.pitch)?;
     let digits: String = reads[a..b].iter().filter_map(|r| r.digit).collect();
     let min_prob = reads[a..b].iter().map(|r| r.prob).fold(1.0f32, f32::min);
     let regular = seg.cells[a..b].windows(2).all(|p| {
@@ -411,4 +418,136 @@ pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
         end: seg.cells[b - 1].x1 as f32,
         pitch: seg.pitch,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Luma;
+
+    /// A light line image with dark boxes ("characters") at the given column ranges, rows
+    /// 10..38 of 48.
+    fn line_of(boxes: &[(u32, u32)], width: u32) -> GrayImage {
+        let mut g = GrayImage::from_pixel(width, 48, Luma([220]));
+        for &(x0, x1) in boxes {
+            for y in 10..38 {
+                for x in x0..x1 {
+                    // a ring, like a zero: ink at the box's edge only
+                    let edge = x < x0 + 3 || x + 3 >= x1 || !(13..35).contains(&y);
+                    if edge {
+                        g.put_pixel(x, y, Luma([20]));
+                    }
+                }
+            }
+        }
+        g
+    }
+
+    /// Characters at a pitch of 20 in groups of four with a one-character space.
+    fn grouped(n: usize) -> Vec<(u32, u32)> {
+        (0..n)
+            .map(|i| {
+                let slot = (i + i / 4) as u32;
+                (10 + 20 * slot, 24 + 20 * slot)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fixed_pitch_line_is_cut_into_its_characters() {
+        let g = line_of(&grouped(14), 400);
+        let s = segment(&g).unwrap();
+        assert_eq!(s.cells.len(), 14);
+        assert!((s.pitch - 20.0).abs() < 1.0, "pitch {}", s.pitch);
+        assert_eq!((s.top, s.bottom), (10, 38));
+        assert_eq!(s.cells[0], Cell { x0: 10, x1: 24 });
+        assert!(s.ink < 40.0 && s.paper > 200.0);
+    }
+
+    #[test]
+    fn a_broken_character_is_joined_and_touching_ones_are_split() {
+        let mut boxes = grouped(12);
+        // the third character broken in two by a light gap down its middle
+        let (a, b) = boxes[2];
+        boxes[2] = (a, a + 6);
+        boxes.insert(3, (a + 8, b));
+        let mut g = line_of(&boxes, 400);
+        // the ninth and tenth characters run into each other
+        let (l, r) = (grouped(12)[8].1, grouped(12)[9].0);
+        for y in 20..24 {
+            for x in l..r {
+                g.put_pixel(x, y, Luma([20]));
+            }
+        }
+        let s = segment(&g).unwrap();
+        assert_eq!(s.cells.len(), 12, "{:?}", s.cells);
+    }
+
+    #[test]
+    fn a_blank_or_tiny_image_has_no_line() {
+        assert!(segment(&GrayImage::from_pixel(200, 40, Luma([200]))).is_none());
+        assert!(segment(&GrayImage::new(4, 4)).is_none());
+    }
+
+    #[test]
+    fn a_cell_is_sampled_ink_one_paper_zero() {
+        let g = line_of(&grouped(4), 120);
+        let s = segment(&g).unwrap();
+        let px = cell_pixels(&g, &s, &s.cells[0]);
+        assert!(px.iter().all(|v| (0.0..=1.0).contains(v)));
+        // the ring's left edge is ink, its middle paper
+        let at = |x: usize, y: usize| px[y * CELL_W + x];
+        assert!(at(CELL_W / 2, CELL_H / 2) < 0.2);
+        assert!(at(3, CELL_H / 2) > 0.5);
+    }
+
+    #[test]
+    fn the_shipped_net_loads_and_gives_probabilities() {
+        let net = Net::shipped();
+        let g = line_of(&grouped(4), 120);
+        let s = segment(&g).unwrap();
+        let p = net.probs(&cell_pixels(&g, &s, &s.cells[0]));
+        let sum: f32 = p.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-4);
+        assert!(p.iter().all(|v| *v >= 0.0));
+    }
+
+    #[test]
+    fn bad_weights_are_refused_with_a_reason() {
+        let err = |b: &[u8]| Net::from_bytes(b).err().unwrap_or_default();
+        assert!(err(b"nope").contains("KDG1"));
+        let mut b = b"KDG1".to_vec();
+        for v in [CELL_LEN as u32, 4, 10] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        assert!(err(&b).contains("outputs"));
+        let mut b = b"KDG1".to_vec();
+        for v in [CELL_LEN as u32, 4, CLASSES as u32] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&[0; 8]);
+        assert!(err(&b).contains("bytes"));
+    }
+
+    #[test]
+    fn the_digits_are_the_longest_run_between_labels_and_gaps() {
+        // "S N : 1234 5678 9012": two letters, a colon, then three groups
+        let mut is_digit = vec![true, true, false];
+        let mut centers = vec![0.0, 20.0, 40.0];
+        for i in 0..12 {
+            is_digit.push(true);
+            centers.push(80.0 + 20.0 * (i + i / 4) as f32);
+        }
+        assert_eq!(digit_run(&is_digit, &centers, 20.0), Some((3, 15)));
+        // a mark far beyond the last group (more than a group's space away) is not a digit of it
+        is_digit.push(true);
+        centers.push(centers[14] + 80.0);
+        assert_eq!(digit_run(&is_digit, &centers, 20.0), Some((3, 15)));
+        // one group's space is not a break
+        assert_eq!(
+            digit_run(&[true, true, true], &[0.0, 20.0, 60.0], 20.0),
+            Some((0, 3))
+        );
+        assert_eq!(digit_run(&[false, false], &[0.0, 20.0], 20.0), None);
+    }
 }

@@ -579,6 +579,64 @@ mod tests {
     }
 
     #[test]
+    fn a_code_label_with_a_letter_misread_is_still_a_label() {
+        assert!(is_code_label(&line(0, &["VOUCHER", "COSE"])));
+        assert!(is_code_label(&line(0, &["<ODE", "VOUCHER"])));
+        assert!(is_code_label(&line(0, &["KODE", "VOUCHER"])));
+        // the product line is not a label
+        assert!(!is_code_label(&line(0, &["VOUCHER", "DATA", "2GB"])));
+        assert!(!is_code_label(&line(0, &["VOUCHER", "25.000"])));
+    }
+
+    #[test]
+    fn a_code_broken_by_residue_is_found_under_its_label_past_specks() {
+        let lines = vec![
+            line(40, &["VOUCHER", "25.000"]),
+            line(80, &["VOUCHER", "CODE"]),
+            line(84, &["_"]),
+            line(100, &["Jo%e-", "205e", "e121", "05"]),
+            line(140, &["SN", "59262120619461"]),
+            line(180, &["Berlaku", "s/d", "07/11/2026"]),
+        ];
+        let f = extract(&lines);
+        let code = f.code.expect("the line under the label is the code's band");
+        assert_eq!(code.line, 3);
+        assert_eq!((code.run.first_word, code.run.last_word), (0, 3));
+        assert!(!f.code_label_without_code);
+        assert_eq!(f.serial.unwrap().run.digits, "59262120619461");
+        // mostly letters under the label: no code, and the label says one was expected
+        let lines = vec![
+            line(80, &["VOUCHER", "CODE"]),
+            line(100, &["ABCDEF", "GHIJ", "12"]),
+            line(140, &["SN", "59262120619461"]),
+        ];
+        let f = extract(&lines);
+        assert!(f.code.is_none());
+        assert!(f.code_label_without_code);
+    }
+
+    #[test]
+    fn a_labelled_serial_the_first_reading_garbled_gives_its_band() {
+        let lines = vec![
+            line(80, &["VOUCHER", "CODE"]),
+            line(100, &["8230", "9933", "7865", "56"]),
+            line(140, &["SiN", "O75)", "Sone", "7092", "SE"]),
+            line(180, &["Berlaku", "s/d", "18/09/2026"]),
+        ];
+        let f = extract(&lines);
+        let s = f
+            .serial
+            .expect("the words after the label are the serial's band");
+        assert_eq!(s.line, 2);
+        assert_eq!((s.run.first_word, s.run.last_word), (1, 4));
+        assert!(f.serial_labelled);
+        assert_eq!(f.code.unwrap().run.digits, "82309933786556");
+        // a label with only a word of letters after it is no serial
+        let f = extract(&[line(140, &["SN:", "ABC"])]);
+        assert!(f.serial.is_none());
+    }
+
+    #[test]
     fn card_fields_with_labels() {
         let lines = vec![
             line(0, &["TELKOMSEL"]),

@@ -909,6 +909,38 @@ pub fn char_height(g: &GrayImage) -> Option<f32> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn white_on_yellow_is_light_on_dark_in_the_darkest_channel() {
+        let mut img = RgbImage::from_pixel(4, 1, image::Rgb([250, 200, 0]));
+        img.put_pixel(1, 0, image::Rgb([255, 255, 255]));
+        let luma = to_gray(&img);
+        let m = min_channel(&img);
+        // in luma the text barely stands out; in the darkest channel it is all the way apart
+        assert!(luma.get_pixel(1, 0).0[0] - luma.get_pixel(0, 0).0[0] < 70);
+        assert_eq!((m.get_pixel(0, 0).0[0], m.get_pixel(1, 0).0[0]), (0, 255));
+    }
+
+    #[test]
+    fn dark_ground_touching_the_border_is_cleared_and_text_inside_stays() {
+        // a black frame around a white bar holding a black mark
+        let mut b = GrayImage::from_pixel(20, 10, Luma([0]));
+        for y in 2..8 {
+            for x in 2..18 {
+                b.put_pixel(x, y, Luma([255]));
+            }
+        }
+        b.put_pixel(9, 5, Luma([0]));
+        b.put_pixel(10, 5, Luma([0]));
+        clear_border(&mut b);
+        let dark: Vec<(u32, u32)> = b
+            .enumerate_pixels()
+            .filter(|(_, _, p)| p.0[0] == 0)
+            .map(|(x, y, _)| (x, y))
+            .collect();
+        assert_eq!(dark, vec![(9, 5), (10, 5)]);
+        clear_border(&mut GrayImage::new(0, 0));
+    }
+
     fn card_on_table(angle: f32) -> RgbImage {
         let mut img = RgbImage::from_pixel(400, 300, image::Rgb([90, 110, 130]));
         let r = RotRect {

@@ -402,14 +402,6 @@ fn read_digit_band(
     let net = super::digits::read_digits(super::digits::Net::shipped(), &crop28)
         .filter(|n| parse::plausible_len(n.digits.len()));
     let dump = std::env::var_os("KONTER_OCR_CELLS");
-    if let Some(d) = std::env::var_os("KONTER_OCR_CROPS") {
-        let n = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let _ = crop28.save(std::path::Path::new(&d).join(format!("{n}.png")));
-        eprintln!("crop {n} net {:?}", net);
-    }
     if dump.is_none() {
         if let Some(n) = net.clone() {
             return net_vote(n, crop28.width());
