@@ -348,3 +348,93 @@ mod tests {
         assert_eq!(b.to_db(), "1,2,3,4,-2.5");
     }
 }
+
+/// A review reason as the cashier reads it. Reasons are stored and printed (`--json`) in English,
+/// the reader's own words, which the review marks are derived from; the screens show them in the
+/// user's language. A reason not known here is shown as it is.
+pub fn reason_text(reason: &str, lang: crate::i18n::Lang) -> String {
+    const ID: &[(&str, &str)] = &[
+        ("a code digit is uncertain", "satu angka kode kurang pasti"),
+        ("a serial digit is uncertain", "satu angka SN kurang pasti"),
+        (
+            "a code digit looks like another digit",
+            "satu angka kode mirip angka lain",
+        ),
+        (
+            "a serial digit looks like another digit",
+            "satu angka SN mirip angka lain",
+        ),
+        ("code reaches the card's edge", "kode sampai ke tepi kartu"),
+        ("serial reaches the card's edge", "SN sampai ke tepi kartu"),
+        ("code readings disagree", "bacaan kode tidak sama"),
+        ("serial readings disagree", "bacaan SN tidak sama"),
+        ("code uncertain", "kode kurang pasti"),
+        (
+            "serial digits are unevenly spaced",
+            "jarak angka SN tidak rata",
+        ),
+        (
+            "code digits are unevenly spaced",
+            "jarak angka kode tidak rata",
+        ),
+        ("serial uncertain", "SN kurang pasti"),
+        (
+            "code found only by a re-read under its label",
+            "kode hanya terbaca ulang di bawah labelnya",
+        ),
+        (
+            "code label without a readable code",
+            "ada label kode tetapi kodenya tak terbaca",
+        ),
+        ("code length unusual", "panjang kode tidak biasa"),
+        ("serial length unusual", "panjang SN tidak biasa"),
+        (
+            "expiry readings disagree",
+            "bacaan tanggal berlaku tidak sama",
+        ),
+        ("low OCR confidence", "keyakinan OCR rendah"),
+        (
+            "more digit lines than expected",
+            "baris angka lebih banyak dari biasanya",
+        ),
+        ("no brand found", "merek tidak terbaca"),
+        (
+            "no code found and the panel does not look unscratched",
+            "kode tidak terbaca, padahal panel tampak sudah digosok",
+        ),
+        ("no expiry found", "tanggal berlaku tidak terbaca"),
+        ("no serial found", "SN tidak terbaca"),
+        ("serial equals code", "SN sama dengan kode"),
+        (
+            "card read by the AI model only; find it on the photo",
+            "kartu hanya terbaca oleh model AI; cari di foto",
+        ),
+    ];
+    match lang {
+        crate::i18n::Lang::En => reason.to_string(),
+        crate::i18n::Lang::Id => ID
+            .iter()
+            .find(|(en, _)| *en == reason)
+            .map(|(_, id)| id.to_string())
+            .unwrap_or_else(|| reason.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn review_reasons_are_shown_in_indonesian_and_unknown_ones_as_they_are() {
+        assert_eq!(
+            reason_text("no brand found", Lang::Id),
+            "merek tidak terbaca"
+        );
+        assert_eq!(reason_text("no brand found", Lang::En), "no brand found");
+        assert_eq!(
+            reason_text("code: OCR read 1, AI read 2", Lang::Id),
+            "code: OCR read 1, AI read 2"
+        );
+    }
+}

@@ -305,6 +305,19 @@ fn confirm_digits(
         }
         None => ws.last().map(|w| w.x + w.w).unwrap_or(0) > width - margin - 2 * lh,
     };
+    if std::env::var_os("KONTER_OCR_DEBUG").is_some() {
+        if let Some((_, end, pitch)) = v.span {
+            let band_w = (x1 - x0) as f32;
+            let last = x0 as f32 + end * band_w;
+            eprintln!(
+                "reach {} digits={} gap_pitches={:.2} ink_after={} strict={strict}",
+                reaches_right,
+                v.digits,
+                (width as f32 - last) / (pitch * band_w),
+                v.ink_after
+            );
+        }
+    }
     if reaches_right || first_x < margin + lh / 4 {
         v.sure = false;
         v.doubt = v.doubt.or(Some("digits reach the card's edge"));
@@ -622,6 +635,7 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
                         "a serial digit looks like another digit"
                     }
                     "digits reach the card's edge" => "serial reaches the card's edge",
+                    "characters are unevenly spaced" => "serial digits are unevenly spaced",
                     _ => "serial uncertain",
                 });
             }
@@ -647,6 +661,7 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
                         "a code digit looks like another digit"
                     }
                     "digits reach the card's edge" => "code reaches the card's edge",
+                    "characters are unevenly spaced" => "code digits are unevenly spaced",
                     _ => "code uncertain",
                 });
             }

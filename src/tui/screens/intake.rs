@@ -889,13 +889,22 @@ fn status_word(r: &RowView, lang: Lang) -> String {
     }
 }
 
+/// A card's review reasons in the user's language, joined.
+fn reasons_text(reasons: &[String], lang: Lang) -> String {
+    reasons
+        .iter()
+        .map(|r| crate::ocr::reason_text(r, lang))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// For a valid card still flagged: why, and how to clear it.
 fn review_hint(r: &RowView, lang: Lang) -> Option<String> {
     let c = r.card.as_ref().filter(|c| c.needs_review)?;
     Some(format!(
         "{}: {}. {}",
         lang.t("Cek dengan foto", "Check against the photo"),
-        c.reasons.join("; "),
+        reasons_text(&c.reasons, lang),
         lang.t(
             "Ctrl+Y pada kolom bertanda ? bila sudah cocok.",
             "Ctrl+Y on each field marked ? once it matches."
@@ -1787,7 +1796,11 @@ fn render_row_side(
         ));
         if c.needs_review {
             lines.push(Line::styled(
-                format!("{}: {}", lang.t("Cek", "Review"), c.reasons.join("; ")),
+                format!(
+                    "{}: {}",
+                    lang.t("Cek", "Review"),
+                    reasons_text(&c.reasons, lang)
+                ),
                 t.warn,
             ));
         }
