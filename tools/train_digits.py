@@ -6,10 +6,13 @@ Data: run konter's reader on labelled photos with KONTER_OCR_CELLS=cells.jsonl s
 Each dumped line holds Tesseract's voted digits and the line's cells (16x24, ink 0..255). The
 voted digits are matched to the nearest true serial or code of the set (truth.json as written by
 gen_voucher_photos.py, or any file of that shape made from checked cards), and a line's cells
-are labelled with the true digits when their count fits (one extra cell at either end, a label's
-colon, is labelled "not a digit").
+are labelled with the true digits when their count fits. With --align (an earlier net), a line
+with up to four extra cells (a label's letters, a mark past the digits) is labelled too: the
+digits are the window of cells where that net agrees best with the true digits, and the other
+cells are "not a digit".
 
-usage: train_digits.py OUT.bin --set CELLS.jsonl TRUTH.json [--set ...] [--val CELLS TRUTH] [--hidden 128] [--epochs 40] [--seed 1]
+usage: train_digits.py OUT.bin --set CELLS.jsonl TRUTH.json [--set ...] [--val CELLS TRUTH]
+       [--align EARLIER.bin] [--hidden 128] [--epochs 40] [--seed 1]
 Needs numpy. Writes the weights in the KDG1 format that digits.rs reads.
 """
 import argparse, json, os, re, struct, sys
@@ -52,7 +55,7 @@ def true_digits(voted, strings, index):
     return strings[best] if sim(voted, strings[best]) >= 0.75 else None
 
 
-def load(cells_path, truth_path):
+def load(cells_path, truth_path, align=None):
     strings, index = truth_index(truth_path)
     xs, ys = [], []
     used = skipped = 0
@@ -64,19 +67,18 @@ def load(cells_path, truth_path):
             skipped += 1
             continue
         labels = None
-        if len(cells) == len(t):
+        extra = len(cells) - len(t)
+        if extra == 0:
             labels = [int(d) for d in t]
-        elif len(cells) == len(t) + 1:
-            ink = [c.sum() for c in cells]
-            med = float(np.median(ink))
-            if ink[0] < ink[-1] and ink[0] < 0.5 * med:
-                labels = [OTHER] + [int(d) for d in t]
-            elif ink[-1] < 0.5 * med:
-                labels = [int(d) for d in t] + [OTHER]
-        elif len(t) + 1 < len(cells) <= len(t) + 4 and o["voted"] == t:
-            # a label's letters before the digits (S/N, SN:): Tesseract read the digits right
-            # and the extra cells are on the left, where the band began at the card's margin
-            labels = [OTHER] * (len(cells) - len(t)) + [int(d) for d in t]
+        elif 0 < extra <= 4 and align is not None:
+            # cells besides the digits (a label's letters and colon on the left, a mark or the
+            # ground past the card's edge on the right): the digits are the window of cells
+            # where a trained net agrees with the true digits best, if it agrees well
+            p = predict(align, np.array(cells)).argmax(axis=1)
+            scores = [sum(int(p[o + k]) == int(d) for k, d in enumerate(t)) for o in range(extra + 1)]
+            o = int(np.argmax(scores))
+            if scores[o] >= len(t) - 1 and scores.count(scores[o]) == 1:
+                labels = [OTHER] * o + [int(d) for d in t] + [OTHER] * (extra - o)
         if labels is None:
             skipped += 1
             continue
@@ -85,6 +87,18 @@ def load(cells_path, truth_path):
         ys.extend(labels)
     print(f"{cells_path}: {used} lines used, {skipped} skipped, {len(xs)} cells", file=sys.stderr)
     return np.array(xs), np.array(ys)
+
+
+def read_weights(path):
+    b = open(path, "rb").read()
+    if b[:4] != b"KDG1":
+        sys.exit(f"{path}: not a KDG1 weights file")
+    i, h, o = struct.unpack("<3I", b[4:16])
+    f = np.frombuffer(b[16:], dtype="<f4")
+    w1 = f[:h * i].reshape(h, i); f = f[h * i:]
+    b1 = f[:h]; f = f[h:]
+    w2 = f[:o * h].reshape(o, h)
+    return [w1, b1, w2, f[o * h:]]
 
 
 def shift(x, rng):
@@ -169,15 +183,17 @@ def main():
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--align", help="weights of an earlier net, to place the digits among extra cells")
     a = ap.parse_args()
-    parts = [load(*s) for s in a.set]
+    align = read_weights(a.align) if a.align else None
+    parts = [load(*s, align=align) for s in a.set]
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     print("labels:", np.bincount(y, minlength=11).tolist(), file=sys.stderr)
     params = train(x, y, a.hidden, a.epochs, a.seed)
     report(params, x, y, "training")
     for s in a.val:
-        vx, vy = load(*s)
+        vx, vy = load(*s, align=align)
         if len(vy):
             report(params, vx, vy, "validation " + s[0])
     w1, b1, w2, b2 = params
