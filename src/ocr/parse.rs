@@ -378,7 +378,8 @@ pub struct DigitRunAt {
 
 /// A line of mostly digits whose run the first reading broke (scratch residue read as "%" or
 /// "&"): all its words as one run of the digits seen. None for the serial's line, a line with a
-/// serial label or a date, or a line with fewer than 6 digits or more letters than digits.
+/// serial label or a date, or a line with fewer than 4 digits or letters more than twice as many
+/// (plus two) as digits.
 fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     if f.serial.as_ref().is_some_and(|s| s.line == index)
         || serial_label_words(line).is_some()
@@ -390,7 +391,7 @@ fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     let text = line.text();
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    if digits.len() < 6 || letters > digits.len() {
+    if digits.len() < 4 || letters > 2 * digits.len() + 2 {
         return None;
     }
     Some(DigitRun {
