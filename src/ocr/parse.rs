@@ -487,9 +487,13 @@ pub fn extract(lines: &[Line]) -> CardFields {
     }
     f.code_label_line = code_label_line;
     if let Some(cl) = code_label_line {
-        // the line under the label, past specks of residue read as lines of their own
-        let under = (cl + 1..lines.len())
-            .find(|&i| {
+        // the line under the label, past specks of residue read as lines of their own: the
+        // highest line whose middle is below the label's (a code line grown tall with residue
+        // may start above the label)
+        let mid = |l: &Line| (l.top() + l.bottom()) / 2;
+        let under = (0..lines.len())
+            .filter(|&i| i != cl && mid(&lines[i]) > mid(&lines[cl]))
+            .filter(|&i| {
                 lines[i]
                     .text()
                     .chars()
@@ -497,6 +501,7 @@ pub fn extract(lines: &[Line]) -> CardFields {
                     .count()
                     >= 3
             })
+            .min_by_key(|&i| lines[i].top())
             .unwrap_or(cl + 1);
         if let Some(pos) = long_runs
             .iter()
@@ -605,6 +610,19 @@ mod tests {
         assert_eq!((code.run.first_word, code.run.last_word), (0, 3));
         assert!(!f.code_label_without_code);
         assert_eq!(f.serial.unwrap().run.digits, "59262120619461");
+        // a code line grown tall with residue starts above its label: still the one under it
+        let mut tall = line(76, &["4287", "1586", "4117.", "2853"]);
+        for w in &mut tall.words {
+            w.h = 60;
+        }
+        let lines = vec![
+            line(40, &["UNLIMITED", "7", "HARI"]),
+            tall,
+            line(80, &["VGUCHER", "CODE:"]),
+            line(160, &["Serial:", "968223026141"]),
+        ];
+        let f = extract(&lines);
+        assert_eq!(f.code.unwrap().run.digits, "4287158641172853");
         // mostly letters under the label: no code, and the label says one was expected
         let lines = vec![
             line(80, &["VOUCHER", "CODE"]),
