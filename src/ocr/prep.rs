@@ -307,7 +307,16 @@ pub fn find_regions(rgb: &RgbImage) -> Vec<Region> {
                 continue;
             }
             let j = (ny as u32 * sw + nx as u32) as usize;
-            if !bg[j] && step(c, px(j)) <= thr {
+            // a soft card edge (blur, a card close in colour to the table) changes in small
+            // steps: the colour three pixels back must be near too, which the table's own slow
+            // gradient always is
+            let (bx, by) = (x - 2 * dx, y - 2 * dy);
+            let far_ok = bx < 0
+                || by < 0
+                || bx >= sw as i64
+                || by >= sh as i64
+                || step(px((by as u32 * sw + bx as u32) as usize), px(j)) <= thr + thr / 2;
+            if !bg[j] && step(c, px(j)) <= thr && far_ok {
                 bg[j] = true;
                 q.push_back(j);
             }

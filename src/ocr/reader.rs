@@ -90,7 +90,13 @@ impl Attempt {
 
 fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Option<Attempt> {
     let probe = prep::crop_rotated(gray, r, 1.0, turn);
-    let ch = prep::char_height(&probe)?;
+    let Some(ch) = prep::char_height(&probe) else {
+        if std::env::var_os("KONTER_OCR_DEBUG").is_some() {
+            eprintln!("no text height on a region {r:?} turn {turn}");
+            let _ = probe.save("/tmp/probe_fail.png");
+        }
+        return None;
+    };
     let scale = (TARGET_CHAR_H / ch).clamp(0.4, 4.0);
     let (img, scale) = if (scale - 1.0).abs() > 0.08 {
         (prep::crop_rotated(gray, r, scale, turn), scale)
