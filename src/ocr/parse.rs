@@ -376,10 +376,10 @@ pub struct DigitRunAt {
     pub run: DigitRun,
 }
 
-/// A line of mostly digits whose run the first reading broke (scratch residue read as "%" or
-/// "&"): all its words as one run of the digits seen. None for the serial's line, a line with a
-/// serial label or a date, or a line with fewer than 4 digits or letters more than twice as many
-/// (plus two) as digits.
+/// The line under a code label whose run the first reading broke or garbled (scratch residue
+/// read as "%", "&" or letters): all its words as one run of the digits seen, for the digit net
+/// to read its band. None for the serial's line, a line with a serial label or a date, or fewer
+/// than six characters.
 fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     if f.serial.as_ref().is_some_and(|s| s.line == index)
         || serial_label_words(line).is_some()
@@ -390,8 +390,7 @@ fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     }
     let text = line.text();
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-    if digits.len() < 4 || letters > 2 * digits.len() + 2 {
+    if text.chars().filter(|c| !c.is_whitespace()).count() < 6 {
         return None;
     }
     Some(DigitRun {
@@ -509,7 +508,11 @@ pub fn extract(lines: &[Line]) -> CardFields {
         {
             let (line, run, _) = long_runs.remove(pos);
             f.code = Some(DigitRunAt { line, run });
-        } else if let Some(run) = lines.get(under).and_then(|l| broken_run(l, under, &f)) {
+        } else if let Some(run) = lines
+            .get(under)
+            .filter(|l| l.height() >= lines[cl].height() && !is_covered_panel(l))
+            .and_then(|l| broken_run(l, under, &f))
+        {
             // the line under the label is mostly digits, broken up by residue read as
             // letters or signs: its band is re-read digit by digit
             f.code = Some(DigitRunAt { line: under, run });
@@ -623,10 +626,24 @@ mod tests {
         ];
         let f = extract(&lines);
         assert_eq!(f.code.unwrap().run.digits, "4287158641172853");
-        // mostly letters under the label: no code, and the label says one was expected
+        // garbled letters under the label are still its band (the digit net reads it)
         let lines = vec![
             line(80, &["VOUCHER", "CODE"]),
-            line(100, &["ABCDEF", "GHIJ", "12"]),
+            line(100, &["reat", "Spy", "leh", "aysiedsy"]),
+            line(140, &["SN", "59262120619461"]),
+        ];
+        assert_eq!(extract(&lines).code.unwrap().line, 1);
+        // a panel still covered, or nothing but a speck under the label: no code band
+        let lines = vec![
+            line(80, &["VOUCHER", "CODE"]),
+            line(100, &["GOSOK", "DI", "SINI"]),
+            line(140, &["SN", "59262120619461"]),
+        ];
+        let f = extract(&lines);
+        assert!(f.code.is_none() && f.covered);
+        let lines = vec![
+            line(80, &["VOUCHER", "CODE"]),
+            line(100, &["_-"]),
             line(140, &["SN", "59262120619461"]),
         ];
         let f = extract(&lines);
