@@ -359,6 +359,9 @@ pub struct LineRead {
     pub regular: bool,
     /// cells left out around the digits (a label's letters and colon)
     pub dropped: usize,
+    /// the line's last character is cut by the line image's right end (the card's edge): the
+    /// digits are only the part of the line on the card
+    pub cut: bool,
     /// ink follows the digits within a group's space (a character cut by the card's edge)
     pub ink_after: bool,
     /// where the digits' ink begins and ends, and the pitch, in pixels of the line image
@@ -397,7 +400,18 @@ pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
     let (seg, reads) = read_line(net, gray)?;
     let is_digit: Vec<bool> = reads.iter().map(|r| r.digit.is_some()).collect();
     let centers: Vec<f32> = seg.cells.iter().map(Cell::center).collect();
-    let (a, b) = digit_run(&is_digit, &centers, seg.pitch)?;
+    let (a, mut b) = digit_run(&is_digit, &centers, seg.pitch)?;
+    // a character the card's edge cuts through: its ink runs into the line image's right end
+    // and it is narrower than the line's other characters; it is no digit read, and says the
+    // line goes on past the edge
+    let mut widths: Vec<u32> = seg.cells[a..b].iter().map(Cell::width).collect();
+    widths.sort_unstable();
+    let median = widths[widths.len() / 2] as f32;
+    let last = seg.cells[b - 1];
+    let cut = b - a > 1 && last.x1 + 2 >= gray.width() && (last.width() as f32) < 0.8 * median;
+    if cut {
+        b -= 1;
+    }
     let digits: String = reads[a..b].iter().filter_map(|r| r.digit).collect();
     let min_prob = reads[a..b].iter().map(|r| r.prob).fold(1.0f32, f32::min);
     let regular = seg.cells[a..b].windows(2).all(|p| {
@@ -410,10 +424,12 @@ pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
         min_prob,
         regular,
         dropped: reads.len() - (b - a),
-        ink_after: seg
-            .cells
-            .get(b)
-            .is_some_and(|c| (c.x0 as f32 - seg.cells[b - 1].x1 as f32) < 1.6 * seg.pitch),
+        cut,
+        ink_after: cut
+            || seg
+                .cells
+                .get(b)
+                .is_some_and(|c| (c.x0 as f32 - seg.cells[b - 1].x1 as f32) < 1.6 * seg.pitch),
         start: seg.cells[a].x0 as f32,
         end: seg.cells[b - 1].x1 as f32,
         pitch: seg.pitch,

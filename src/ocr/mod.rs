@@ -410,8 +410,13 @@ pub fn reason_text(reason: &str, lang: crate::i18n::Lang) -> String {
             "kartu hanya terbaca oleh model AI; cari di foto",
         ),
     ];
+    // kept in step with reader::SERIAL_CUT (the reader is built only with the `ocr` feature)
+    const CUT: &str = "serial runs off the card's edge; seen: ";
     match lang {
         crate::i18n::Lang::En => reason.to_string(),
+        crate::i18n::Lang::Id if reason.starts_with(CUT) => {
+            format!("SN terpotong tepi kartu; terbaca: {}", &reason[CUT.len()..])
+        }
         crate::i18n::Lang::Id => ID
             .iter()
             .find(|(en, _)| *en == reason)
@@ -432,6 +437,13 @@ mod reason_tests {
             "merek tidak terbaca"
         );
         assert_eq!(reason_text("no brand found", Lang::En), "no brand found");
+        assert_eq!(
+            reason_text(
+                "serial runs off the card's edge; seen: 757432088034",
+                Lang::Id
+            ),
+            "SN terpotong tepi kartu; terbaca: 757432088034"
+        );
         assert_eq!(
             reason_text("code: OCR read 1, AI read 2", Lang::Id),
             "code: OCR read 1, AI read 2"

@@ -93,7 +93,6 @@ fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Opti
     let Some(ch) = prep::char_height(&probe) else {
         if std::env::var_os("KONTER_OCR_DEBUG").is_some() {
             eprintln!("no text height on a region {r:?} turn {turn}");
-            let _ = probe.save("/tmp/probe_fail.png");
         }
         return None;
     };
@@ -148,6 +147,9 @@ fn read_card(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, r: &RotRec
     Some(finish(engine, gray, minc, &a))
 }
 
+/// The review reason of a serial the card's edge cuts, before the digits that show.
+pub const SERIAL_CUT: &str = "serial runs off the card's edge; seen: ";
+
 /// The digit net's probability below which a digit is not trusted.
 const NET_SURE: f32 = 0.9;
 
@@ -163,6 +165,8 @@ struct DigitVote {
     span: Option<(f32, f32, f32)>,
     /// the net saw ink after the digits
     ink_after: bool,
+    /// the net saw the line's last character cut by the card's edge
+    cut: bool,
     /// every reading gave exactly these digits and no digit was read with low confidence
     sure: bool,
     /// confidence 0..100: the weakest digit's, scaled by the share of agreeing readings
@@ -203,6 +207,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
             digits: String::new(),
             span: None,
             ink_after: false,
+            cut: false,
             sure: false,
             conf: 0.0,
             doubt: Some("no reading"),
@@ -263,6 +268,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
         digits,
         span: None,
         ink_after: false,
+        cut: false,
         sure: doubt.is_none(),
         conf,
         doubt,
@@ -385,6 +391,7 @@ fn net_vote(n: super::digits::LineRead, width: u32) -> DigitVote {
         digits: n.digits,
         span: Some((n.start / cw, n.end / cw, n.pitch / cw)),
         ink_after: n.ink_after,
+        cut: n.cut,
         sure: doubt.is_none(),
         conf: n.min_prob * 100.0,
         doubt,
@@ -629,26 +636,35 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
     let mut reasons: Vec<&'static str> = Vec::new();
     let mut conf = 100.0f32;
 
+    let mut notes: Vec<String> = Vec::new();
     let serial = match &f.serial {
         Some(at) => {
             let v = confirm_digits(engine, gray, a, at, false);
-            conf = conf.min(v.conf);
-            if let Some(d) = v.doubt {
-                reasons.push(match d {
-                    "readings disagree" => "serial readings disagree",
-                    "a digit was read with low confidence" => "a serial digit is uncertain",
-                    "a digit looks like another digit of the line" => {
-                        "a serial digit looks like another digit"
-                    }
-                    "digits reach the card's edge" => "serial reaches the card's edge",
-                    "characters are unevenly spaced" => "serial digits are unevenly spaced",
-                    _ => "serial uncertain",
-                });
+            if v.cut {
+                // the card's edge cuts the serial: what shows is not the serial, the reviewer
+                // gets the digits seen and types the rest off the card
+                conf = conf.min(v.conf);
+                notes.push(format!("{SERIAL_CUT}{}", v.digits));
+                None
+            } else {
+                conf = conf.min(v.conf);
+                if let Some(d) = v.doubt {
+                    reasons.push(match d {
+                        "readings disagree" => "serial readings disagree",
+                        "a digit was read with low confidence" => "a serial digit is uncertain",
+                        "a digit looks like another digit of the line" => {
+                            "a serial digit looks like another digit"
+                        }
+                        "digits reach the card's edge" => "serial reaches the card's edge",
+                        "characters are unevenly spaced" => "serial digits are unevenly spaced",
+                        _ => "serial uncertain",
+                    });
+                }
+                if !parse::plausible_len(v.digits.len()) {
+                    reasons.push("serial length unusual");
+                }
+                Some(v.digits)
             }
-            if !parse::plausible_len(v.digits.len()) {
-                reasons.push("serial length unusual");
-            }
-            Some(v.digits)
         }
         None => {
             reasons.push("no serial found");
@@ -717,7 +733,7 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
     if conf > 0.0 && conf < MIN_CONF {
         reasons.push("low OCR confidence");
     }
-    let penalty = 1.0 - 0.15 * reasons.len() as f32;
+    let penalty = 1.0 - 0.15 * (reasons.len() + notes.len()) as f32;
     let confidence = ((conf / 100.0) * penalty).clamp(0.0, 1.0);
     Card {
         serial,
@@ -725,8 +741,11 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
         expiry: f.expiry.clone(),
         brand: brand.map(str::to_string),
         confidence: (confidence * 1000.0).round() / 1000.0,
-        needs_review: !reasons.is_empty(),
-        reasons: reasons.into_iter().map(str::to_string).collect(),
+        needs_review: !reasons.is_empty() || !notes.is_empty(),
+        reasons: notes
+            .into_iter()
+            .chain(reasons.into_iter().map(str::to_string))
+            .collect(),
         card_box: CardBox::default(),
     }
 }
