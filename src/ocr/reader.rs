@@ -306,14 +306,15 @@ fn confirm_digits(
     let h_photo = lh as f32 / a.scale;
     let mut v = read_digit_band(engine, gray, &band, h_photo, Some(&at.run.digits), strict);
     // digits that reach the card's edge may go on beyond it: the line is whole only when
-    // more than a group's space (a pitch) of card is left after its last digit, so even a
-    // digit after a space would show
+    // more than a group's space and a narrow digit's side bearing (1.45 pitches, plus a
+    // margin for the card's outline) of card is left after its last digit, so even a digit
+    // after a space would show
     let first_x = ws.first().map(|w| w.x).unwrap_or(0);
     let reaches_right = match v.span {
         Some((_, end, pitch)) => {
             let band_w = (x1 - x0) as f32;
             let last = x0 as f32 + end * band_w;
-            v.ink_after || (width as f32 - last) < 1.3 * pitch * band_w + width as f32 / 50.0
+            v.ink_after || (width as f32 - last) < 1.45 * pitch * band_w + width as f32 / 100.0
         }
         None => ws.last().map(|w| w.x + w.w).unwrap_or(0) > width - margin - 2 * lh,
     };
