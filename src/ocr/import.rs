@@ -161,7 +161,11 @@ pub fn run(ctx: &Ctx, args: ImportPhotos) -> CmdResult {
                         (None, _) => "  ok".into(),
                     },
                     if c.needs_review {
-                        format!("  [{}: {}]", lang.t("cek", "review"), c.reasons.join("; "))
+                        format!(
+                            "  [{}: {}]",
+                            lang.t("cek", "review"),
+                            super::reasons_text(&c.reasons, lang)
+                        )
                     } else {
                         String::new()
                     }

@@ -293,7 +293,11 @@ fn print_human(ctx: &Ctx, r: &PhotoReport) {
             c.brand.as_deref().unwrap_or("-"),
             c.confidence,
             if c.needs_review {
-                format!("  [{}: {}]", lang.t("cek", "review"), c.reasons.join("; "))
+                format!(
+                    "  [{}: {}]",
+                    lang.t("cek", "review"),
+                    reasons_text(&c.reasons, lang)
+                )
             } else {
                 String::new()
             }
@@ -347,6 +351,19 @@ mod tests {
         };
         assert_eq!(b.to_db(), "1,2,3,4,-2.5");
     }
+}
+
+/// The review reason of a serial the card's edge cuts, before the digits that show (no "; ": the
+/// store keeps a card's reasons joined by it).
+pub const SERIAL_CUT: &str = "serial runs off the card's edge, digits seen ";
+
+/// A card's review reasons in the user's language, joined.
+pub fn reasons_text(reasons: &[String], lang: crate::i18n::Lang) -> String {
+    reasons
+        .iter()
+        .map(|r| reason_text(r, lang))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A review reason as the cashier reads it. Reasons are stored and printed (`--json`) in English,
@@ -410,13 +427,12 @@ pub fn reason_text(reason: &str, lang: crate::i18n::Lang) -> String {
             "kartu hanya terbaca oleh model AI; cari di foto",
         ),
     ];
-    // kept in step with reader::SERIAL_CUT (the reader is built only with the `ocr` feature)
-    const CUT: &str = "serial runs off the card's edge; seen: ";
     match lang {
         crate::i18n::Lang::En => reason.to_string(),
-        crate::i18n::Lang::Id if reason.starts_with(CUT) => {
-            format!("SN terpotong tepi kartu; terbaca: {}", &reason[CUT.len()..])
-        }
+        crate::i18n::Lang::Id if reason.starts_with(SERIAL_CUT) => format!(
+            "SN terpotong tepi kartu, angka terlihat {}",
+            &reason[SERIAL_CUT.len()..]
+        ),
         crate::i18n::Lang::Id => ID
             .iter()
             .find(|(en, _)| *en == reason)
@@ -439,10 +455,10 @@ mod reason_tests {
         assert_eq!(reason_text("no brand found", Lang::En), "no brand found");
         assert_eq!(
             reason_text(
-                "serial runs off the card's edge; seen: 757432088034",
+                "serial runs off the card's edge, digits seen 757432088034",
                 Lang::Id
             ),
-            "SN terpotong tepi kartu; terbaca: 757432088034"
+            "SN terpotong tepi kartu, angka terlihat 757432088034"
         );
         assert_eq!(
             reason_text("code: OCR read 1, AI read 2", Lang::Id),

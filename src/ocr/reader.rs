@@ -147,9 +147,6 @@ fn read_card(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, r: &RotRec
     Some(finish(engine, gray, minc, &a))
 }
 
-/// The review reason of a serial the card's edge cuts, before the digits that show.
-pub const SERIAL_CUT: &str = "serial runs off the card's edge; seen: ";
-
 /// The digit net's probability below which a digit is not trusted.
 const NET_SURE: f32 = 0.9;
 
@@ -645,7 +642,7 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
                 // the card's edge cuts the serial: what shows is not the serial, the reviewer
                 // gets the digits seen and types the rest off the card
                 conf = conf.min(v.conf);
-                notes.push(format!("{SERIAL_CUT}{}", v.digits));
+                notes.push(format!("{}{}", super::SERIAL_CUT, v.digits));
                 None
             } else {
                 conf = conf.min(v.conf);

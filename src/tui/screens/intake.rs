@@ -889,22 +889,13 @@ fn status_word(r: &RowView, lang: Lang) -> String {
     }
 }
 
-/// A card's review reasons in the user's language, joined.
-fn reasons_text(reasons: &[String], lang: Lang) -> String {
-    reasons
-        .iter()
-        .map(|r| crate::ocr::reason_text(r, lang))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// For a valid card still flagged: why, and how to clear it.
 fn review_hint(r: &RowView, lang: Lang) -> Option<String> {
     let c = r.card.as_ref().filter(|c| c.needs_review)?;
     Some(format!(
         "{}: {}. {}",
         lang.t("Cek dengan foto", "Check against the photo"),
-        reasons_text(&c.reasons, lang),
+        crate::ocr::reasons_text(&c.reasons, lang),
         lang.t(
             "Ctrl+Y pada kolom bertanda ? bila sudah cocok.",
             "Ctrl+Y on each field marked ? once it matches."
@@ -1799,7 +1790,7 @@ fn render_row_side(
                 format!(
                     "{}: {}",
                     lang.t("Cek", "Review"),
-                    reasons_text(&c.reasons, lang)
+                    crate::ocr::reasons_text(&c.reasons, lang)
                 ),
                 t.warn,
             ));
