@@ -301,18 +301,8 @@ fn similarity(a: &str, b: &str) -> f32 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
-    }
-    1.0 - prev[b.len()] as f32 / a.len().max(b.len()) as f32
+    let longest = a.chars().count().max(b.chars().count());
+    1.0 - super::parse::edit_distance(a, b) as f32 / longest as f32
 }
 
 fn pair_score(o: &Card, a: &AiCard) -> f32 {

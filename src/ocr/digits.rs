@@ -186,12 +186,8 @@ pub fn segment(gray: &GrayImage) -> Option<Segmented> {
 /// threshold among the darker pixels only, which parts the print from that ground.
 fn ink_threshold(gray: &GrayImage) -> u8 {
     let t = super::prep::otsu(gray);
-    let darker: Vec<u8> = gray.pixels().map(|p| p.0[0]).filter(|v| *v <= t).collect();
-    if darker.len() * 5 <= gray.pixels().len() * 2 {
-        return t;
-    }
-    match GrayImage::from_raw(darker.len() as u32, 1, darker) {
-        Some(d) if d.width() > 0 => super::prep::otsu(&d),
+    match super::prep::otsu_below(gray, t) {
+        Some((inner, dark)) if dark * 5 > gray.pixels().len() as u64 * 2 => inner,
         _ => t,
     }
 }

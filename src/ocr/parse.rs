@@ -73,6 +73,21 @@ pub struct DigitRun {
     pub min_conf: f32,
 }
 
+/// The digit a character stands for in a run of digits: itself, or a letter OCR confuses
+/// with one.
+pub fn digit_for(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        'O' | 'o' | 'D' | 'Q' => Some('0'),
+        'I' | 'l' | '|' | 'i' | '!' => Some('1'),
+        'S' | 's' => Some('5'),
+        'B' => Some('8'),
+        'Z' | 'z' => Some('2'),
+        'G' => Some('6'),
+        _ => None,
+    }
+}
+
 /// Maps letters that OCR confuses with digits, inside a token that is mostly digits.
 fn digitize(token: &str) -> Option<String> {
     let t: String = token
@@ -86,18 +101,7 @@ fn digitize(token: &str) -> Option<String> {
     if digits * 2 < t.chars().count() + 1 {
         return None;
     }
-    t.chars()
-        .map(|c| match c {
-            '0'..='9' => Some(c),
-            'O' | 'o' | 'D' | 'Q' => Some('0'),
-            'I' | 'l' | '|' | 'i' | '!' => Some('1'),
-            'S' | 's' => Some('5'),
-            'B' => Some('8'),
-            'Z' | 'z' => Some('2'),
-            'G' => Some('6'),
-            _ => None,
-        })
-        .collect()
+    t.chars().map(digit_for).collect()
 }
 
 /// The longest run of digit-like words on the line (grouped digits join into one run).
@@ -317,7 +321,8 @@ pub const BRANDS: [(&str, &str); 9] = [
     ("BY.U", "by.U"),
 ];
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Edits (insert, delete, replace) from one string to another.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();

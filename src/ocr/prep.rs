@@ -499,10 +499,28 @@ fn bilinear(g: &GrayImage, w: u32, h: u32, x: f32, y: f32) -> u8 {
 
 /// Otsu's threshold of a gray image.
 pub fn otsu(g: &GrayImage) -> u8 {
+    otsu_hist(&histogram(g))
+}
+
+/// Otsu's threshold among the pixels at or below `t` only (the darker class of a first split),
+/// which parts print from a darker ground the first split lumped in with it; None when no pixel
+/// is that dark. Also gives how many pixels that is.
+pub fn otsu_below(g: &GrayImage, t: u8) -> Option<(u8, u64)> {
+    let mut hist = histogram(g);
+    hist[t as usize + 1..].iter_mut().for_each(|c| *c = 0);
+    let n: u64 = hist.iter().sum();
+    (n > 0).then(|| (otsu_hist(&hist), n))
+}
+
+fn histogram(g: &GrayImage) -> [u64; 256] {
     let mut hist = [0u64; 256];
     for p in g.pixels() {
         hist[p.0[0] as usize] += 1;
     }
+    hist
+}
+
+fn otsu_hist(hist: &[u64; 256]) -> u8 {
     let total: u64 = hist.iter().sum();
     if total == 0 {
         return 128;
@@ -800,43 +818,6 @@ pub const SAME_MARGIN: f32 = 1.5;
 /// A glyph farther than this many times the line's typical same-character distance from every
 /// glyph of its own character is damaged.
 pub const DAMAGE_FACTOR: f32 = 3.0;
-
-/// For tuning: per glyph, (nearest same-character distance / line's typical, nearest
-/// other-character distance / nearest same-character distance).
-pub fn glyph_ratios(bin: &GrayImage, cells: &[(i32, i32, char)]) -> Vec<(f32, f32)> {
-    let shapes: Vec<Option<Vec<f32>>> = cells
-        .iter()
-        .map(|&(x0, x1, _)| glyph_shape(bin, x0, x1))
-        .collect();
-    let n = cells.len();
-    let mut same = vec![f32::INFINITY; n];
-    let mut other = vec![f32::INFINITY; n];
-    for i in 0..n {
-        let Some(a) = &shapes[i] else { continue };
-        for j in 0..n {
-            let Some(b) = &shapes[j] else { continue };
-            if i == j {
-                continue;
-            }
-            let d = shape_dist(a, b);
-            if cells[i].2 == cells[j].2 {
-                same[i] = same[i].min(d);
-            } else {
-                other[i] = other[i].min(d);
-            }
-        }
-    }
-    let mut typical: Vec<f32> = same.iter().copied().filter(|d| d.is_finite()).collect();
-    typical.sort_by(|a, b| a.total_cmp(b));
-    let t = typical
-        .get(typical.len() / 2)
-        .copied()
-        .unwrap_or(1.0)
-        .max(1e-3);
-    (0..n)
-        .map(|i| (same[i] / t, other[i] / same[i].max(1e-6)))
-        .collect()
-}
 
 /// A separable square min or max filter (edges padded with `pad`, the neutral value).
 fn filter_sep(g: &GrayImage, r: u32, f: fn(u8, u8) -> u8, pad: u8) -> GrayImage {

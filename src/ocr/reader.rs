@@ -172,17 +172,12 @@ struct DigitVote {
     doubt: Option<&'static str>,
 }
 
-/// A character as the digit it stands for in a digit line (letters OCR confuses with digits).
+/// A character as the digit it stands for in a digit line (letters OCR confuses with digits;
+/// a lone reading also takes "b" for 6).
 fn digit_like(c: char) -> Option<char> {
     match c {
-        '0'..='9' => Some(c),
-        'O' | 'o' | 'D' | 'Q' => Some('0'),
-        'I' | 'l' | '|' | 'i' | '!' => Some('1'),
-        'S' | 's' => Some('5'),
-        'B' => Some('8'),
-        'Z' | 'z' => Some('2'),
-        'G' | 'b' => Some('6'),
-        _ => None,
+        'b' => Some('6'),
+        _ => parse::digit_for(c),
     }
 }
 
@@ -307,26 +302,22 @@ fn confirm_digits(
     // margin for the card's outline) of card is left after its last digit, so even a digit
     // after a space would show
     let first_x = ws.first().map(|w| w.x).unwrap_or(0);
-    let reaches_right = match v.span {
-        Some((_, end, pitch)) => {
-            let band_w = (x1 - x0) as f32;
-            let last = x0 as f32 + end * band_w;
-            v.ink_after || (width as f32 - last) < 1.45 * pitch * band_w + width as f32 / 100.0
-        }
+    // card left after the last digit, in pitches, when the net read the line
+    let gap = v.span.map(|(_, end, pitch)| {
+        let band_w = (x1 - x0) as f32;
+        (width as f32 - (x0 as f32 + end * band_w), pitch * band_w)
+    });
+    let reaches_right = match gap {
+        Some((left, pitch)) => v.ink_after || left < 1.45 * pitch + width as f32 / 100.0,
         None => ws.last().map(|w| w.x + w.w).unwrap_or(0) > width - margin - 2 * lh,
     };
-    if std::env::var_os("KONTER_OCR_DEBUG").is_some() {
-        if let Some((_, end, pitch)) = v.span {
-            let band_w = (x1 - x0) as f32;
-            let last = x0 as f32 + end * band_w;
-            eprintln!(
-                "reach {} digits={} gap_pitches={:.2} ink_after={} strict={strict}",
-                reaches_right,
-                v.digits,
-                (width as f32 - last) / (pitch * band_w),
-                v.ink_after
-            );
-        }
+    if let (Some((left, pitch)), Some(_)) = (gap, std::env::var_os("KONTER_OCR_DEBUG")) {
+        eprintln!(
+            "reach {reaches_right} digits={} gap_pitches={:.2} ink_after={} strict={strict}",
+            v.digits,
+            left / pitch,
+            v.ink_after
+        );
     }
     if reaches_right || first_x < margin + lh / 4 {
         v.sure = false;
@@ -492,20 +483,10 @@ fn read_digit_band(
             })
             .collect();
         eprintln!(
-            "digits {} sure={} {:?} doubtful={doubtful} ratios={} reads {}",
+            "digits {} sure={} {:?} doubtful={doubtful} reads {}",
             v.digits,
             v.sure,
             v.doubt,
-            {
-                let r = prep::glyph_ratios(&bin, &cells28);
-                let dam = r
-                    .iter()
-                    .map(|x| x.0)
-                    .filter(|x| x.is_finite())
-                    .fold(0.0f32, f32::max);
-                let mar = r.iter().map(|x| x.1).fold(f32::INFINITY, f32::min);
-                format!("{dam:.2}/{mar:.2}")
-            },
             shown.join(" ")
         );
     }
@@ -584,14 +565,8 @@ fn panel_says_covered(engine: &mut Engine, a: &Attempt) -> bool {
     let w = a.img.width();
     let part = image::imageops::crop_imm(&a.img, 0, y0 as u32, w, (y1 - y0) as u32).to_image();
     let t1 = prep::otsu(&part);
-    let darker: Vec<u8> = part.pixels().map(|p| p.0[0]).filter(|v| *v <= t1).collect();
-    let mut thresholds = vec![t1];
-    if let Some(inner) = GrayImage::from_raw(darker.len() as u32, 1, darker) {
-        if inner.width() > 0 {
-            thresholds.push(prep::otsu(&inner));
-        }
-    }
-    thresholds.into_iter().any(|t| {
+    let inner = prep::otsu_below(&part, t1).map(|(t, _)| t);
+    std::iter::once(t1).chain(inner).any(|t| {
         let bin = prep::binarize(&part, t);
         let lines = parse::group_lines(engine.words(&bin, Psm::Sparse, ""));
         lines.iter().any(parse::is_covered_panel)
