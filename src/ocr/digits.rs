@@ -319,8 +319,12 @@ pub struct CellRead {
     /// the digit, or None for "not a digit"
     pub digit: Option<char>,
     pub prob: f32,
-    /// the runner-up digit's probability
+    /// the runner-up class's probability
     pub second: f32,
+    /// the likeliest digit other than `digit` (the runner-up when `digit` is a digit)
+    pub other: char,
+    /// its probability
+    pub other_prob: f32,
 }
 
 /// Cuts the line and classifies every cell.
@@ -334,10 +338,13 @@ pub fn read_line(net: &Net, gray: &GrayImage) -> Option<(Segmented, Vec<CellRead
             let mut order: Vec<usize> = (0..CLASSES).collect();
             order.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
             let d = order[0];
+            let o = order.iter().copied().find(|&k| k < 10 && k != d).unwrap_or(0);
             CellRead {
                 digit: (d < 10).then(|| char::from(b'0' + d as u8)),
                 prob: p[d],
                 second: p[order[1]],
+                other: char::from(b'0' + o as u8),
+                other_prob: p[o],
             }
         })
         .collect();
@@ -364,6 +371,11 @@ pub struct LineRead {
     pub start: f32,
     pub end: f32,
     pub pitch: f32,
+    /// the digits of each group, left to right (a group ends at a space of a character or
+    /// more); one group when the line has no spaces
+    pub groups: Vec<usize>,
+    /// each digit's reading, in the order of `digits`
+    pub cells: Vec<CellRead>,
 }
 
 /// The longest run of digit cells (the rightmost of equals), broken at a cell that is no digit
@@ -415,6 +427,13 @@ pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
         let k = d.round();
         (k == 1.0 || k == 2.0) && (d - k).abs() < 0.25
     });
+    let mut groups = vec![0usize];
+    for (i, c) in seg.cells[a..b].iter().enumerate() {
+        if i > 0 && c.center() - seg.cells[a + i - 1].center() > 1.5 * seg.pitch {
+            groups.push(0);
+        }
+        *groups.last_mut().expect("one group at least") += 1;
+    }
     Some(LineRead {
         digits,
         min_prob,
@@ -429,6 +448,8 @@ pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
         start: seg.cells[a].x0 as f32,
         end: seg.cells[b - 1].x1 as f32,
         pitch: seg.pitch,
+        groups,
+        cells: reads[a..b].to_vec(),
     })
 }
 

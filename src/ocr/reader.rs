@@ -162,6 +162,8 @@ struct DigitVote {
     span: Option<(f32, f32, f32)>,
     /// the net saw ink after the digits
     ink_after: bool,
+    /// the digits of each group, when the net read the line
+    groups: Vec<usize>,
     /// the net saw the line's last character cut by the card's edge
     cut: bool,
     /// every reading gave exactly these digits and no digit was read with low confidence
@@ -199,6 +201,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
             digits: String::new(),
             span: None,
             ink_after: false,
+            groups: Vec::new(),
             cut: false,
             sure: false,
             conf: 0.0,
@@ -260,6 +263,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
         digits,
         span: None,
         ink_after: false,
+        groups: Vec::new(),
         cut: false,
         sure: doubt.is_none(),
         conf,
@@ -313,10 +317,11 @@ fn confirm_digits(
     };
     if let (Some((left, pitch)), Some(_)) = (gap, std::env::var_os("KONTER_OCR_DEBUG")) {
         eprintln!(
-            "reach {reaches_right} digits={} gap_pitches={:.2} ink_after={} strict={strict}",
+            "reach {reaches_right} digits={} gap_pitches={:.2} ink_after={} strict={strict} groups={:?}",
             v.digits,
             left / pitch,
-            v.ink_after
+            v.ink_after,
+            v.groups
         );
     }
     if reaches_right || first_x < margin + lh / 4 {
@@ -365,6 +370,25 @@ fn code_under_label(
     Some(v)
 }
 
+/// A digit the net is unsure of (below [`NET_SURE`]) is taken as its runner-up when Tesseract's
+/// reading of the same line, digit for digit, gives the runner-up there. The net's uncertain
+/// digits are mostly the runner-up in truth, and Tesseract's errors are other ones (a dotted
+/// zero), so the two rarely agree on a wrong digit. The line stays unsure either way. Not for
+/// code lines: through scratch residue Tesseract agreed with a wrong runner-up as often as not.
+fn second_opinion(mut n: super::digits::LineRead, tess: &str) -> super::digits::LineRead {
+    if tess.chars().count() != n.cells.len() {
+        return n;
+    }
+    let mut digits: Vec<char> = n.digits.chars().collect();
+    for ((d, cell), t) in digits.iter_mut().zip(&n.cells).zip(tess.chars()) {
+        if cell.prob < NET_SURE && t == cell.other && t != *d {
+            *d = t;
+        }
+    }
+    n.digits = digits.into_iter().collect();
+    n
+}
+
 /// The net's reading of a whole digit line as a field's outcome: sure when its digits keep the
 /// pitch and each is read with at least [`NET_SURE`].
 fn net_vote(n: super::digits::LineRead, width: u32) -> DigitVote {
@@ -380,6 +404,7 @@ fn net_vote(n: super::digits::LineRead, width: u32) -> DigitVote {
         digits: n.digits,
         span: Some((n.start / cw, n.end / cw, n.pitch / cw)),
         ink_after: n.ink_after,
+        groups: n.groups,
         cut: n.cut,
         sure: doubt.is_none(),
         conf: n.min_prob * 100.0,
@@ -418,8 +443,11 @@ fn read_digit_band(
         .filter(|n| parse::plausible_len(n.digits.len()));
     let dump = std::env::var_os("KONTER_OCR_CELLS");
     if dump.is_none() {
-        if let Some(n) = net.clone() {
-            return net_vote(n, crop28.width());
+        if let Some(n) = net
+            .as_ref()
+            .filter(|n| strict || n.min_prob >= NET_SURE || !n.regular)
+        {
+            return net_vote(n.clone(), crop28.width());
         }
     }
     let crop36 = prep::crop_rotated(gray, &band, 36.0 / h_photo, 0);
@@ -453,11 +481,13 @@ fn read_digit_band(
         confs: Some(free_digits.iter().map(|g| g.1).collect()),
     });
     let mut v = vote_digits(&reads);
-    if let Some(path) = dump {
-        dump_cells(&path, &crop28, &v.digits, strict);
-        if let Some(n) = net {
-            return net_vote(n, crop28.width());
-        }
+    if let Some(path) = &dump {
+        dump_cells(path, &crop28, &v.digits, strict);
+    }
+    if let Some(n) = net {
+        // through scratch residue Tesseract's readings are too often wrong to judge by
+        let n = if strict { n } else { second_opinion(n, &v.digits) };
+        return net_vote(n, crop28.width());
     }
     // each digit against the line's other digits: a damaged digit read the same wrong way
     // by every reading still looks like the digit it really is
