@@ -338,7 +338,11 @@ pub fn read_line(net: &Net, gray: &GrayImage) -> Option<(Segmented, Vec<CellRead
             let mut order: Vec<usize> = (0..CLASSES).collect();
             order.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
             let d = order[0];
-            let o = order.iter().copied().find(|&k| k < 10 && k != d).unwrap_or(0);
+            let o = order
+                .iter()
+                .copied()
+                .find(|&k| k < 10 && k != d)
+                .unwrap_or(0);
             CellRead {
                 digit: (d < 10).then(|| char::from(b'0' + d as u8)),
                 prob: p[d],

@@ -357,6 +357,10 @@ mod tests {
 /// store keeps a card's reasons joined by it).
 pub const SERIAL_CUT: &str = "serial runs off the card's edge, digits seen ";
 
+/// The review reason of a serial that ends so close to the card's edge that more of it may be
+/// past the edge (see `reader::may_go_on`), before the digits that show.
+pub const SERIAL_MAY_GO_ON: &str = "serial may go on past the card's edge, digits seen ";
+
 /// A card's review reasons in the user's language, joined.
 pub fn reasons_text(reasons: &[String], lang: crate::i18n::Lang) -> String {
     reasons
@@ -433,6 +437,10 @@ pub fn reason_text(reason: &str, lang: crate::i18n::Lang) -> String {
             "SN terpotong tepi kartu, angka terlihat {}",
             &reason[SERIAL_CUT.len()..]
         ),
+        crate::i18n::Lang::Id if reason.starts_with(SERIAL_MAY_GO_ON) => format!(
+            "SN mungkin berlanjut lewat tepi kartu, angka terlihat {}",
+            &reason[SERIAL_MAY_GO_ON.len()..]
+        ),
         crate::i18n::Lang::Id => ID
             .iter()
             .find(|(en, _)| *en == reason)
@@ -460,6 +468,12 @@ mod reason_tests {
             ),
             "SN terpotong tepi kartu, angka terlihat 757432088034"
         );
+        assert_eq!(
+            reason_text(&format!("{SERIAL_MAY_GO_ON}384995115116"), Lang::Id),
+            "SN mungkin berlanjut lewat tepi kartu, angka terlihat 384995115116"
+        );
+        // the field the review mark goes to is read from the English reason
+        assert!(SERIAL_MAY_GO_ON.starts_with("serial "));
         assert_eq!(
             reason_text("code: OCR read 1, AI read 2", Lang::Id),
             "code: OCR read 1, AI read 2"

@@ -153,12 +153,14 @@ fn norm_label(s: &str) -> String {
         .to_uppercase()
 }
 
-/// If the word starts with a serial label glued to digits, the rest after it.
+/// If the word starts with a serial label glued to digits, the rest after it: the digits, past
+/// any marks between ("S/N°3587…", Tesseract's reading of a colon or a speck).
 fn strip_label(word: &str) -> Option<&str> {
     let up = word.to_uppercase();
-    for l in ["S/N:", "S/N", "SN:", "SN.", "SN"] {
-        if up.starts_with(l) && word.len() > l.len() {
-            let rest = &word[l.len()..];
+    for l in ["S/N", "SN"] {
+        if up.starts_with(l) && word.is_char_boundary(l.len()) {
+            let rest = word[l.len()..]
+                .trim_start_matches(|c: char| !c.is_alphanumeric() && !c.is_whitespace());
             if rest.chars().next().is_some_and(|c| c.is_ascii_digit()) {
                 return Some(rest);
             }
@@ -417,7 +419,7 @@ fn labelled_broken_run(line: &Line, skip: usize) -> Option<DigitRun> {
         .join(" ");
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let chars = text.chars().filter(|c| !c.is_whitespace()).count();
-    if rest.is_empty() || find_date(&text).is_some() || digits.len() < 2 {
+    if rest.is_empty() || find_date(&text).is_some() || digits.is_empty() {
         return None;
     }
     if rest.len() < 2 && chars < 8 {
@@ -430,6 +432,10 @@ fn labelled_broken_run(line: &Line, skip: usize) -> Option<DigitRun> {
         min_conf: rest.iter().map(|w| w.conf).fold(100.0, f32::min),
     })
 }
+
+/// The longest voucher serial: the serials on the cards seen are 12 to 16 digits, as is the
+/// serial rule of the photo products (`serial_len` 12..16).
+pub const SERIAL_MAX: usize = 16;
 
 /// Serials and codes are 10 to 20 digits.
 pub fn plausible_len(n: usize) -> bool {
@@ -590,6 +596,13 @@ mod tests {
         let l = line(0, &["SN:123456789012"]);
         assert_eq!(serial_label_words(&l), Some(0));
         assert_eq!(digit_run(&l, 0).unwrap().digits, "123456789012");
+        // a speck read between the label and its digits
+        let l = line(0, &["S/N°3587692661635625"]);
+        assert_eq!(serial_label_words(&l), Some(0));
+        assert_eq!(digit_run(&l, 0).unwrap().digits, "3587692661635625");
+        // a word that only starts like a label is none
+        assert_eq!(strip_label("SNAP123"), None);
+        assert_eq!(strip_label("SN°"), None);
     }
 
     #[test]
@@ -672,8 +685,14 @@ mod tests {
         assert_eq!((s.run.first_word, s.run.last_word), (1, 4));
         assert!(f.serial_labelled);
         assert_eq!(f.code.unwrap().run.digits, "82309933786556");
+        // a single digit left among the garble still gives the band
+        let f = extract(&[line(140, &["Serial:", "FOO", "NTI", "5", "ole"])]);
+        let s = f.serial.expect("a band with a digit in it");
+        assert_eq!((s.run.first_word, s.run.last_word), (1, 4));
         // a label with only a word of letters after it is no serial
         let f = extract(&[line(140, &["SN:", "ABC"])]);
+        assert!(f.serial.is_none());
+        let f = extract(&[line(140, &["Serial:", "FOO", "NTI", "ole"])]);
         assert!(f.serial.is_none());
     }
 

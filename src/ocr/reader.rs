@@ -164,6 +164,8 @@ struct DigitVote {
     ink_after: bool,
     /// the digits of each group, when the net read the line
     groups: Vec<usize>,
+    /// the line may go on past the card's edge, see [`may_go_on`]
+    may_go_on: bool,
     /// the net saw the line's last character cut by the card's edge
     cut: bool,
     /// every reading gave exactly these digits and no digit was read with low confidence
@@ -202,6 +204,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
             span: None,
             ink_after: false,
             groups: Vec::new(),
+            may_go_on: false,
             cut: false,
             sure: false,
             conf: 0.0,
@@ -264,6 +267,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
         span: None,
         ink_after: false,
         groups: Vec::new(),
+        may_go_on: false,
         cut: false,
         sure: doubt.is_none(),
         conf,
@@ -328,7 +332,29 @@ fn confirm_digits(
         v.sure = false;
         v.doubt = v.doubt.or(Some("digits reach the card's edge"));
     }
+    if let Some((left, pitch)) = gap {
+        v.may_go_on = may_go_on(&v.groups, left, pitch, width);
+    }
     v
+}
+
+/// Whether a serial line of these groups, with `left` pixels of card after its last digit, may
+/// go on past the card's edge with nothing of its next character showing. The next character
+/// is a group's space when the last group is as long as the others (then the next digit
+/// begins 1.45 pitches on, space and side bearings), a digit otherwise (0.45 pitches, its
+/// side bearing and the gap between glyphs); the card's outline is good to 1% of its width.
+/// A line that may go on is taken as cut only when that is likelier than whole: with serials
+/// of up to [`parse::SERIAL_MAX`] digits, a line of n digits could be whole or one of
+/// `SERIAL_MAX - n` longer serials cut, so at least two digits short of the longest. A line a
+/// single digit short is as likely whole as cut and is given, under review.
+fn may_go_on(groups: &[usize], left: f32, pitch: f32, width: i32) -> bool {
+    let n: usize = groups.iter().sum();
+    let Some((&last, rest)) = groups.split_last() else {
+        return false;
+    };
+    let next_is_space = !rest.is_empty() && rest.iter().all(|&g| g == last);
+    let hidden = if next_is_space { 1.45 } else { 0.45 };
+    n + 2 <= parse::SERIAL_MAX && left < hidden * pitch + width as f32 / 100.0
 }
 
 /// A code the first reading missed under its label ("KODE VOUCHER"): the band below the label
@@ -405,6 +431,7 @@ fn net_vote(n: super::digits::LineRead, width: u32) -> DigitVote {
         span: Some((n.start / cw, n.end / cw, n.pitch / cw)),
         ink_after: n.ink_after,
         groups: n.groups,
+        may_go_on: false,
         cut: n.cut,
         sure: doubt.is_none(),
         conf: n.min_prob * 100.0,
@@ -486,7 +513,11 @@ fn read_digit_band(
     }
     if let Some(n) = net {
         // through scratch residue Tesseract's readings are too often wrong to judge by
-        let n = if strict { n } else { second_opinion(n, &v.digits) };
+        let n = if strict {
+            n
+        } else {
+            second_opinion(n, &v.digits)
+        };
         return net_vote(n, crop28.width());
     }
     // each digit against the line's other digits: a damaged digit read the same wrong way
@@ -643,11 +674,16 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
     let serial = match &f.serial {
         Some(at) => {
             let v = confirm_digits(engine, gray, a, at, false);
-            if v.cut {
-                // the card's edge cuts the serial: what shows is not the serial, the reviewer
-                // gets the digits seen and types the rest off the card
+            if v.cut || v.may_go_on {
+                // the card's edge cuts the serial (or likely does): what shows is not the
+                // serial, the reviewer gets the digits seen and types the rest off the card
                 conf = conf.min(v.conf);
-                notes.push(format!("{}{}", super::SERIAL_CUT, v.digits));
+                let note = if v.cut {
+                    super::SERIAL_CUT
+                } else {
+                    super::SERIAL_MAY_GO_ON
+                };
+                notes.push(format!("{note}{}", v.digits));
                 None
             } else {
                 conf = conf.min(v.conf);
@@ -784,6 +820,72 @@ mod tests {
         assert_eq!(v.digits, "123456789012");
         assert!(!v.sure);
         assert_eq!(v.doubt, Some("readings disagree"));
+    }
+
+    #[test]
+    fn a_serial_at_the_cards_edge_is_withheld_when_a_cut_is_likelier() {
+        let (pitch, width) = (20.0, 600);
+        // 12 digits in full groups of four: the next group's first digit would begin 1.45
+        // pitches on, so with 1.2 pitches of card left it could be hidden
+        assert!(may_go_on(&[4, 4, 4], 24.0, pitch, width));
+        assert!(!may_go_on(&[4, 4, 4], 40.0, pitch, width));
+        // a short last group: the next character is a digit, hidden only at under half a pitch
+        assert!(may_go_on(&[4, 4, 4, 2], 8.0, pitch, width));
+        assert!(!may_go_on(&[4, 4, 4, 2], 24.0, pitch, width));
+        assert!(may_go_on(&[14], 8.0, pitch, width));
+        // 15 digits are as likely whole as one short of 16; 16 is the longest serial
+        assert!(!may_go_on(&[4, 4, 4, 3], 0.0, pitch, width));
+        assert!(!may_go_on(&[4, 4, 4, 4], 0.0, pitch, width));
+        assert!(!may_go_on(&[16], 0.0, pitch, width));
+        assert!(!may_go_on(&[], 0.0, pitch, width));
+    }
+
+    fn line_read(digits: &str, probs: &[f32], others: &str) -> super::super::digits::LineRead {
+        use super::super::digits::{CellRead, LineRead};
+        LineRead {
+            digits: digits.into(),
+            min_prob: probs.iter().copied().fold(1.0, f32::min),
+            regular: true,
+            dropped: 0,
+            cut: false,
+            ink_after: false,
+            start: 0.0,
+            end: 100.0,
+            pitch: 10.0,
+            groups: vec![digits.len()],
+            cells: digits
+                .chars()
+                .zip(probs)
+                .zip(others.chars())
+                .map(|((d, &p), o)| CellRead {
+                    digit: Some(d),
+                    prob: p,
+                    second: 1.0 - p,
+                    other: o,
+                    other_prob: 1.0 - p,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn tesseract_picks_the_runner_up_of_an_unsure_digit_only() {
+        let probs = [0.99, 0.6, 0.99, 0.7];
+        // the second digit is unsure and Tesseract reads its runner-up there: taken
+        let n = second_opinion(line_read("1254", &probs, "7388"), "1354");
+        assert_eq!(n.digits, "1354");
+        // Tesseract's digit is not the runner-up: the net's digit stays
+        let n = second_opinion(line_read("1254", &probs, "7388"), "1954");
+        assert_eq!(n.digits, "1254");
+        // a sure digit is never changed, even to the runner-up
+        let n = second_opinion(line_read("1254", &probs, "7388"), "7254");
+        assert_eq!(n.digits, "1254");
+        // a reading of another length says nothing digit for digit
+        let n = second_opinion(line_read("1254", &probs, "7388"), "13548");
+        assert_eq!(n.digits, "1254");
+        // the fourth digit too
+        let n = second_opinion(line_read("1254", &probs, "7388"), "1358");
+        assert_eq!(n.digits, "1358");
     }
 
     #[test]
