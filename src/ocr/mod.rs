@@ -400,6 +400,10 @@ pub fn reason_text(reason: &str, lang: crate::i18n::Lang) -> String {
         ),
         ("serial uncertain", "SN kurang pasti"),
         (
+            "serial found only by its place on the card",
+            "SN hanya ditemukan dari letaknya di kartu",
+        ),
+        (
             "code found only by a re-read under its label",
             "kode hanya terbaca ulang di bawah labelnya",
         ),

@@ -374,6 +374,9 @@ pub struct CardFields {
     /// more long digit runs than a serial and a code: something is off
     pub extra_runs: usize,
     pub serial_labelled: bool,
+    /// the serial is only the line where a serial stands (between the code, or the covered
+    /// panel, and the expiry): the first reading found no digits or label in it
+    pub serial_by_place: bool,
 }
 
 /// A digit run and the line it is on.
@@ -541,6 +544,38 @@ pub fn extract(lines: &[Line]) -> CardFields {
         let (line, run, _) = long_runs.remove(pos);
         f.serial = Some(DigitRunAt { line, run });
     }
+    if f.serial.is_none() {
+        // a serial line the first reading garbled past knowing, label and all: the line of
+        // text between the code (or the covered panel) and the expiry is the serial's band,
+        // for the digit net to read
+        let panel = lines.iter().rposition(is_covered_panel);
+        let above = f.code.as_ref().map(|c| c.line).or(panel);
+        if let (Some(a), Some(e)) = (above, f.expiry_line) {
+            let band = (a + 1..e).find(|&i| {
+                let l = &lines[i];
+                l.text().chars().filter(|c| !c.is_whitespace()).count() >= 6
+                    && find_date(&l.text()).is_none()
+                    && !is_code_label(l)
+                    && !is_covered_panel(l)
+            });
+            if let Some(i) = band {
+                f.serial = Some(DigitRunAt {
+                    line: i,
+                    run: DigitRun {
+                        digits: lines[i]
+                            .text()
+                            .chars()
+                            .filter(char::is_ascii_digit)
+                            .collect(),
+                        first_word: 0,
+                        last_word: lines[i].words.len() - 1,
+                        min_conf: 0.0,
+                    },
+                });
+                f.serial_by_place = true;
+            }
+        }
+    }
     if f.code.is_none() && !f.covered && code_label_line.is_none() && !long_runs.is_empty() {
         // an unlabelled code: the long run above the serial
         let (line, run, _) = long_runs.remove(0);
@@ -694,6 +729,55 @@ mod tests {
         assert!(f.serial.is_none());
         let f = extract(&[line(140, &["Serial:", "FOO", "NTI", "ole"])]);
         assert!(f.serial.is_none());
+    }
+
+    #[test]
+    fn a_serial_line_garbled_label_and_all_is_found_by_its_place() {
+        // between the code and the expiry: the line the first reading made nothing of
+        let lines = vec![
+            line(40, &["VOUCHER", "INTERNET", "10GB"]),
+            line(80, &["KODE", "VOUCHER"]),
+            line(100, &["1252", "2497", "2323", "48"]),
+            line(140, &["SWAN", "TATASE)", "Ceyeyey", "UKs"]),
+            line(180, &["Exp:", "27/01/2026"]),
+        ];
+        let f = extract(&lines);
+        let s = f.serial.expect("the line between code and expiry");
+        assert_eq!(s.line, 3);
+        assert_eq!((s.run.first_word, s.run.last_word), (0, 3));
+        assert!(f.serial_by_place && !f.serial_labelled);
+        assert_eq!(f.code.unwrap().line, 2);
+        // under a covered panel too
+        let lines = vec![
+            line(80, &["GOSOK", "DI", "SINI"]),
+            line(140, &["SWAN", "TATASE)"]),
+            line(180, &["Exp:", "27/01/2026"]),
+        ];
+        let f = extract(&lines);
+        assert_eq!(f.serial.map(|s| s.line), Some(1));
+        assert!(f.serial_by_place);
+        // no expiry to bound it, or nothing but a speck in between: no serial
+        let lines = vec![
+            line(80, &["KODE", "VOUCHER"]),
+            line(100, &["1252", "2497", "2323", "48"]),
+            line(140, &["SWAN", "TATASE)"]),
+        ];
+        assert!(extract(&lines).serial.is_none());
+        let lines = vec![
+            line(80, &["KODE", "VOUCHER"]),
+            line(100, &["1252", "2497", "2323", "48"]),
+            line(140, &["_-"]),
+            line(180, &["Exp:", "27/01/2026"]),
+        ];
+        assert!(extract(&lines).serial.is_none());
+        // a labelled serial is never taken by place
+        let lines = vec![
+            line(100, &["1252", "2497", "2323", "48"]),
+            line(140, &["SN", "778925867257"]),
+            line(180, &["Exp:", "27/01/2026"]),
+        ];
+        let f = extract(&lines);
+        assert!(f.serial_labelled && !f.serial_by_place);
     }
 
     #[test]

@@ -110,7 +110,7 @@ fn attempt(engine: &mut Engine, gray: &GrayImage, r: &RotRect, turn: u8) -> Opti
             eprintln!("line y={} h={} {:?}", l.top(), l.height(), l.text());
         }
     }
-    let score = u32::from(fields.serial.is_some()) * 4
+    let score = u32::from(fields.serial.is_some() && !fields.serial_by_place) * 4
         + u32::from(fields.serial_labelled) * 2
         + u32::from(fields.code.is_some()) * 2
         + u32::from(fields.expiry.is_some()) * 2
@@ -332,9 +332,11 @@ fn confirm_digits(
         v.sure = false;
         v.doubt = v.doubt.or(Some("digits reach the card's edge"));
     }
-    if let Some((left, pitch)) = gap {
-        v.may_go_on = may_go_on(&v.groups, left, pitch, width);
-    }
+    v.may_go_on = match gap {
+        Some((left, pitch)) => may_go_on(&v.groups, left, pitch, width),
+        // Tesseract's reading, which has no pitch to measure by: any line reaching the edge
+        None => reaches_right && v.digits.len() + 2 <= parse::SERIAL_MAX,
+    };
     v
 }
 
@@ -674,7 +676,12 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
     let serial = match &f.serial {
         Some(at) => {
             let v = confirm_digits(engine, gray, a, at, false);
-            if v.cut || v.may_go_on {
+            if f.serial_by_place && (v.span.is_none() || v.digits.len() < 10) {
+                // only the digit net's reading of a whole line is taken from a band found by
+                // its place
+                reasons.push("no serial found");
+                None
+            } else if v.cut || v.may_go_on {
                 // the card's edge cuts the serial (or likely does): what shows is not the
                 // serial, the reviewer gets the digits seen and types the rest off the card
                 conf = conf.min(v.conf);
@@ -701,6 +708,9 @@ fn finish(engine: &mut Engine, gray: &GrayImage, minc: &GrayImage, a: &Attempt) 
                 }
                 if !parse::plausible_len(v.digits.len()) {
                     reasons.push("serial length unusual");
+                }
+                if f.serial_by_place {
+                    reasons.push("serial found only by its place on the card");
                 }
                 Some(v.digits)
             }
