@@ -411,6 +411,18 @@ fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     })
 }
 
+/// A code label line that holds the code's digits too (the label and the code under it read
+/// as one line): all its words as one run of the digits seen, when they are at least eight.
+fn merged_code(line: &Line) -> Option<DigitRun> {
+    let digits: String = line.text().chars().filter(char::is_ascii_digit).collect();
+    (digits.len() >= 8 && find_date(&line.text()).is_none()).then(|| DigitRun {
+        digits,
+        first_word: 0,
+        last_word: line.words.len() - 1,
+        min_conf: 0.0,
+    })
+}
+
 /// The words after a serial label, as one run, when they hold some digits but no date and no
 /// run of their own: at least two words or eight characters with two digits among them.
 fn labelled_broken_run(line: &Line, skip: usize) -> Option<DigitRun> {
@@ -530,6 +542,10 @@ pub fn extract(lines: &[Line]) -> CardFields {
             // the line under the label is mostly digits, broken up by residue read as
             // letters or signs: its band is re-read digit by digit
             f.code = Some(DigitRunAt { line: under, run });
+        } else if let Some(run) = merged_code(&lines[cl]) {
+            // the label and the code under it read as one line ("KODE 2216-2832, VOUCHER
+            // 5161 6166."): the code's band is found within the line's
+            f.code = Some(DigitRunAt { line: cl, run });
         } else {
             f.code_label_without_code = true;
         }
@@ -729,6 +745,29 @@ mod tests {
         assert!(f.serial.is_none());
         let f = extract(&[line(140, &["Serial:", "FOO", "NTI", "ole"])]);
         assert!(f.serial.is_none());
+    }
+
+    #[test]
+    fn a_code_read_into_its_labels_line_is_found_there() {
+        let lines = vec![
+            line(40, &["VOUCHER", "DATA", "5GB"]),
+            line(80, &["KODE", "2216-2832,", "VOUCHER", "5161", "6166."]),
+            line(140, &["SIN", "9907", "8957", "4152", "77"]),
+            line(180, &["Berlaku", "s/d", "01/12/2027"]),
+        ];
+        let f = extract(&lines);
+        let c = f.code.expect("the label's line holds the code");
+        assert_eq!(c.line, 1);
+        assert_eq!((c.run.first_word, c.run.last_word), (0, 4));
+        assert!(!f.code_label_without_code);
+        assert_eq!(f.serial.unwrap().run.digits, "99078957415277");
+        // a label with a few digits of residue beside it is no code
+        let lines = vec![
+            line(80, &["KODE", "VOUCHER", "3."]),
+            line(140, &["SN", "99078937415277"]),
+        ];
+        let f = extract(&lines);
+        assert!(f.code.is_none() && f.code_label_without_code);
     }
 
     #[test]

@@ -302,8 +302,16 @@ fn confirm_digits(
         None => margin,
     };
     let x1 = width;
-    let band = a.sub_rect(x0, y0 - lh / 3 - 2, x1, y1 + lh / 3 + 2);
-    let h_photo = lh as f32 / a.scale;
+    let mut band = a.sub_rect(x0, y0 - lh / 3 - 2, x1, y1 + lh / 3 + 2);
+    let mut h_photo = lh as f32 / a.scale;
+    if net_line(gray, &band, h_photo).is_none() {
+        // the words' boxes may stand far taller than the digits (scratch residue read into
+        // a code's line, its label merged with it): bands of the card's usual digit-line
+        // height down the line, the first the net reads whole
+        if let Some(found) = digit_line_within(gray, a, at.line, x0, x1, y0, y1) {
+            (band, h_photo) = found;
+        }
+    }
     let mut v = read_digit_band(engine, gray, &band, h_photo, Some(&at.run.digits), strict);
     // digits that reach the card's edge may go on beyond it: the line is whole only when
     // more than a group's space and a narrow digit's side bearing (1.45 pitches, plus a
@@ -357,6 +365,53 @@ fn may_go_on(groups: &[usize], left: f32, pitch: f32, width: i32) -> bool {
     let next_is_space = !rest.is_empty() && rest.iter().all(|&g| g == last);
     let hidden = if next_is_space { 1.45 } else { 0.45 };
     n + 2 <= parse::SERIAL_MAX && left < hidden * pitch + width as f32 / 100.0
+}
+
+/// The digit net's reading of a band whose digits stand `h_photo` photo pixels tall, when it
+/// finds a whole line of a serial's or code's length there.
+fn net_line(gray: &GrayImage, band: &RotRect, h_photo: f32) -> Option<super::digits::LineRead> {
+    let crop28 = prep::crop_rotated(gray, band, 28.0 / h_photo, 0);
+    super::digits::read_digits(super::digits::Net::shipped(), &crop28)
+        .filter(|n| parse::plausible_len(n.digits.len()))
+}
+
+/// Within a line's box `y0..y1` that is taller than the card's other digit lines: the band of
+/// their height, stepped down by a quarter of it, where the net reads a whole line of digits
+/// most surely.
+fn digit_line_within(
+    gray: &GrayImage,
+    a: &Attempt,
+    skip: usize,
+    x0: i32,
+    x1: i32,
+    y0: i32,
+    y1: i32,
+) -> Option<(RotRect, f32)> {
+    let mut heights: Vec<i32> = a
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| *i != skip && l.text().chars().filter(char::is_ascii_digit).count() >= 10)
+        .map(|(_, l)| l.height())
+        .collect();
+    heights.sort_unstable();
+    let h = *heights.get(heights.len() / 2)?;
+    if h < 8 || (y1 - y0) < h * 3 / 2 {
+        return None;
+    }
+    let h_photo = h as f32 / a.scale;
+    let mut best: Option<(f32, RotRect)> = None;
+    let mut top = y0 - h / 3;
+    while top + h <= y1 + h / 3 {
+        let band = a.sub_rect(x0, top - h / 3 - 2, x1, top + h + h / 3 + 2);
+        if let Some(n) = net_line(gray, &band, h_photo).filter(|n| n.regular) {
+            if best.as_ref().is_none_or(|(p, _)| n.min_prob > *p) {
+                best = Some((n.min_prob, band));
+            }
+        }
+        top += (h / 4).max(1);
+    }
+    best.map(|(_, band)| (band, h_photo))
 }
 
 /// A code the first reading missed under its label ("KODE VOUCHER"): the band below the label
@@ -468,8 +523,7 @@ fn read_digit_band(
     // the digit net, when it reads a whole line: it knows the glyphs Tesseract misreads the
     // same way every time (a dotted zero, a digit nicked by scratch residue); Tesseract reads
     // the line only when the net cannot (or to label cells for training the net)
-    let net = super::digits::read_digits(super::digits::Net::shipped(), &crop28)
-        .filter(|n| parse::plausible_len(n.digits.len()));
+    let net = net_line(gray, &band, h_photo);
     let dump = std::env::var_os("KONTER_OCR_CELLS");
     if dump.is_none() {
         if let Some(n) = net
