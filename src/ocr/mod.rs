@@ -442,7 +442,7 @@ pub fn reason_text(reason: &str, lang: crate::i18n::Lang) -> String {
             &reason[SERIAL_CUT.len()..]
         ),
         crate::i18n::Lang::Id if reason.starts_with(SERIAL_MAY_GO_ON) => format!(
-            "SN mungkin berlanjut lewat tepi kartu, angka terlihat {}",
+            "SN mungkin lewat tepi kartu, angka terlihat {}",
             &reason[SERIAL_MAY_GO_ON.len()..]
         ),
         crate::i18n::Lang::Id => ID
@@ -474,7 +474,7 @@ mod reason_tests {
         );
         assert_eq!(
             reason_text(&format!("{SERIAL_MAY_GO_ON}384995115116"), Lang::Id),
-            "SN mungkin berlanjut lewat tepi kartu, angka terlihat 384995115116"
+            "SN mungkin lewat tepi kartu, angka terlihat 384995115116"
         );
         // the field the review mark goes to is read from the English reason
         assert!(SERIAL_MAY_GO_ON.starts_with("serial "));
