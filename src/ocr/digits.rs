@@ -380,6 +380,8 @@ pub struct LineRead {
     pub groups: Vec<usize>,
     /// each digit's reading, in the order of `digits`
     pub cells: Vec<CellRead>,
+    /// pixels from the digits' end to the next ink on the line, if any follows
+    pub next_ink: Option<f32>,
 }
 
 /// The longest run of digit cells (the rightmost of equals), broken at a cell that is no digit
@@ -454,6 +456,10 @@ pub fn read_digits(net: &Net, gray: &GrayImage) -> Option<LineRead> {
         pitch: seg.pitch,
         groups,
         cells: reads[a..b].to_vec(),
+        next_ink: seg
+            .cells
+            .get(b)
+            .map(|c| c.x0 as f32 - seg.cells[b - 1].x1 as f32),
     })
 }
 

@@ -162,6 +162,8 @@ struct DigitVote {
     span: Option<(f32, f32, f32)>,
     /// the net saw ink after the digits
     ink_after: bool,
+    /// where the next ink after the digits begins, as a share of the band's width
+    next_ink: Option<f32>,
     /// the digits of each group, when the net read the line
     groups: Vec<usize>,
     /// the line may go on past the card's edge, see [`may_go_on`]
@@ -203,6 +205,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
             digits: String::new(),
             span: None,
             ink_after: false,
+            next_ink: None,
             groups: Vec::new(),
             may_go_on: false,
             cut: false,
@@ -266,6 +269,7 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
         digits,
         span: None,
         ink_after: false,
+        next_ink: None,
         groups: Vec::new(),
         may_go_on: false,
         cut: false,
@@ -329,16 +333,20 @@ fn confirm_digits(
     };
     if let (Some((left, pitch)), Some(_)) = (gap, std::env::var_os("KONTER_OCR_DEBUG")) {
         eprintln!(
-            "reach {reaches_right} digits={} gap_pitches={:.2} ink_after={} strict={strict} groups={:?}",
+            "reach {reaches_right} digits={} gap_pitches={:.2} ink_after={} strict={strict} groups={:?} next_ink={:?}",
             v.digits,
             left / pitch,
             v.ink_after,
-            v.groups
+            v.groups,
+            v.next_ink.map(|x| x * (x1 - x0) as f32 / pitch)
         );
     }
     if reaches_right || first_x < margin + lh / 4 {
         v.sure = false;
         v.doubt = v.doubt.or(Some("digits reach the card's edge"));
+    }
+    if let (Some((left, pitch)), Some(next)) = (gap, v.next_ink) {
+        v.cut |= cut_glyph_after(next * (x1 - x0) as f32, left, pitch, v.digits.len());
     }
     v.may_go_on = match gap {
         Some((left, pitch)) => may_go_on(&v.groups, left, pitch, width),
@@ -346,6 +354,15 @@ fn confirm_digits(
         None => reaches_right && v.digits.len() + 2 <= parse::SERIAL_MAX,
     };
     v
+}
+
+/// Whether ink `next` pixels after a line's `n` digits, with `left` pixels of card after them,
+/// is a character the card's edge cuts: it begins where the next digit's would (a side bearing
+/// on, under half a pitch) and well before the edge (a fifth of a pitch: the edge's own shadow
+/// lies just before it), and the line is shorter than the longest serial. The part that shows
+/// can be too wide to be told by its width (see [`super::digits::LineRead::cut`]).
+fn cut_glyph_after(next: f32, left: f32, pitch: f32, n: usize) -> bool {
+    next < 0.5 * pitch && left - next > 0.2 * pitch && n < parse::SERIAL_MAX
 }
 
 /// Whether a serial line of these groups, with `left` pixels of card after its last digit, may
@@ -487,6 +504,7 @@ fn net_vote(n: super::digits::LineRead, width: u32) -> DigitVote {
         digits: n.digits,
         span: Some((n.start / cw, n.end / cw, n.pitch / cw)),
         ink_after: n.ink_after,
+        next_ink: n.next_ink.map(|x| x / cw),
         groups: n.groups,
         may_go_on: false,
         cut: n.cut,
@@ -904,6 +922,20 @@ mod tests {
         assert!(!may_go_on(&[], 0.0, pitch, width));
     }
 
+    #[test]
+    fn ink_where_the_next_digit_would_begin_is_a_cut_character() {
+        let pitch = 20.0;
+        // ink 0.3 pitch after the last digit, the edge 0.6 pitch on: a cut digit
+        assert!(cut_glyph_after(6.0, 12.0, pitch, 15));
+        assert!(cut_glyph_after(6.0, 12.0, pitch, 12));
+        // the ink is the card's edge itself (just before the measured edge)
+        assert!(!cut_glyph_after(9.0, 12.0, pitch, 14));
+        // ink a space on: not where a digit would begin
+        assert!(!cut_glyph_after(14.0, 30.0, pitch, 14));
+        // 16 digits are the longest serial: nothing can follow
+        assert!(!cut_glyph_after(6.0, 12.0, pitch, 16));
+    }
+
     fn line_read(digits: &str, probs: &[f32], others: &str) -> super::super::digits::LineRead {
         use super::super::digits::{CellRead, LineRead};
         LineRead {
@@ -917,6 +949,7 @@ mod tests {
             end: 100.0,
             pitch: 10.0,
             groups: vec![digits.len()],
+            next_ink: None,
             cells: digits
                 .chars()
                 .zip(probs)
