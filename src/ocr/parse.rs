@@ -411,8 +411,8 @@ fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     })
 }
 
-/// A code label line that holds the code's digits too (the label and the code under it read
-/// as one line): all its words as one run of the digits seen, when they are at least eight.
+/// A line that holds a code's digits among other marks (a label read into it, residue read as
+/// signs): all its words as one run of the digits seen, when they are at least eight.
 fn merged_code(line: &Line) -> Option<DigitRun> {
     let digits: String = line.text().chars().filter(char::is_ascii_digit).collect();
     (digits.len() >= 8 && find_date(&line.text()).is_none()).then(|| DigitRun {
@@ -597,6 +597,15 @@ pub fn extract(lines: &[Line]) -> CardFields {
         let (line, run, _) = long_runs.remove(0);
         f.code = Some(DigitRunAt { line, run });
     }
+    if f.code.is_none() && !f.covered && code_label_line.is_none() {
+        // no label and no run: the nearest line above the serial with eight digits or more
+        // among residue read as signs ("5533 5929 7529°@112") is the code's band
+        if let Some(s) = f.serial.as_ref().filter(|_| !f.serial_by_place) {
+            f.code = (0..s.line)
+                .rev()
+                .find_map(|i| merged_code(&lines[i]).map(|run| DigitRunAt { line: i, run }));
+        }
+    }
     f.extra_runs = long_runs.len();
     f
 }
@@ -768,6 +777,31 @@ mod tests {
         ];
         let f = extract(&lines);
         assert!(f.code.is_none() && f.code_label_without_code);
+    }
+
+    #[test]
+    fn an_unlabelled_code_broken_by_residue_is_the_line_above_the_serial() {
+        let lines = vec![
+            line(40, &["UNLIMITED", "7", "HARI"]),
+            line(80, &["5533", "5929", "7529°@112"]),
+            line(140, &["SN", "9064251288513776"]),
+            line(180, &["Exp:", "05/01/2028"]),
+        ];
+        let f = extract(&lines);
+        let c = f.code.expect("the digit line above the serial");
+        assert_eq!(c.line, 1);
+        assert_eq!((c.run.first_word, c.run.last_word), (0, 2));
+        // a covered panel has no code, and a line of few digits is none
+        let lines = vec![
+            line(80, &["GOSOK", "DI", "SINI", "5533", "5929"]),
+            line(140, &["SN", "9064251288513776"]),
+        ];
+        assert!(extract(&lines).code.is_none());
+        let lines = vec![
+            line(40, &["VOUCHER", "DATA", "3GB", "3HR"]),
+            line(140, &["SN", "9064251288513776"]),
+        ];
+        assert!(extract(&lines).code.is_none());
     }
 
     #[test]

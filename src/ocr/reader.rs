@@ -348,6 +348,8 @@ fn confirm_digits(
     if let (Some((left, pitch)), Some(next)) = (gap, v.next_ink) {
         v.cut |= cut_glyph_after(next * (x1 - x0) as f32, left, pitch, v.digits.len());
     }
+    // a serial of the longest length is whole: what follows it is not of it
+    v.cut &= v.digits.len() < parse::SERIAL_MAX;
     v.may_go_on = match gap {
         Some((left, pitch)) => may_go_on(&v.groups, left, pitch, width),
         // Tesseract's reading, which has no pitch to measure by: any line reaching the edge
