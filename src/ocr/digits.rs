@@ -313,18 +313,15 @@ impl Net {
     }
 }
 
-/// One classified cell: the likeliest class and its probability.
+/// One classified cell: the likeliest class and its probability, and the likeliest digit
+/// besides.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CellRead {
     /// the digit, or None for "not a digit"
     pub digit: Option<char>,
     pub prob: f32,
-    /// the runner-up class's probability
-    pub second: f32,
     /// the likeliest digit other than `digit` (the runner-up when `digit` is a digit)
     pub other: char,
-    /// its probability
-    pub other_prob: f32,
 }
 
 /// Cuts the line and classifies every cell.
@@ -346,9 +343,7 @@ pub fn read_line(net: &Net, gray: &GrayImage) -> Option<(Segmented, Vec<CellRead
             CellRead {
                 digit: (d < 10).then(|| char::from(b'0' + d as u8)),
                 prob: p[d],
-                second: p[order[1]],
                 other: char::from(b'0' + o as u8),
-                other_prob: p[o],
             }
         })
         .collect();

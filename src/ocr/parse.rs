@@ -398,29 +398,29 @@ fn broken_run(line: &Line, index: usize, f: &CardFields) -> Option<DigitRun> {
     {
         return None;
     }
-    let text = line.text();
-    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    if text.chars().filter(|c| !c.is_whitespace()).count() < 6 {
+    if line.text().chars().filter(|c| !c.is_whitespace()).count() < 6 {
         return None;
     }
-    Some(DigitRun {
-        digits,
+    Some(whole_line_run(line))
+}
+
+/// All the words of a line as one run of the digits among them: a band for the digit net to
+/// read when the first reading broke or garbled the digits. The line must have words.
+fn whole_line_run(line: &Line) -> DigitRun {
+    DigitRun {
+        digits: line.text().chars().filter(char::is_ascii_digit).collect(),
         first_word: 0,
         last_word: line.words.len() - 1,
         min_conf: line.words.iter().map(|w| w.conf).fold(100.0, f32::min),
-    })
+    }
 }
 
 /// A line that holds a code's digits among other marks (a label read into it, residue read as
 /// signs): all its words as one run of the digits seen, when they are at least eight.
 fn merged_code(line: &Line) -> Option<DigitRun> {
-    let digits: String = line.text().chars().filter(char::is_ascii_digit).collect();
-    (digits.len() >= 8 && find_date(&line.text()).is_none()).then(|| DigitRun {
-        digits,
-        first_word: 0,
-        last_word: line.words.len() - 1,
-        min_conf: 0.0,
-    })
+    let text = line.text();
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    (digits >= 8 && find_date(&text).is_none()).then(|| whole_line_run(line))
 }
 
 /// The words after a serial label, as one run, when they hold some digits but no date and no
@@ -577,16 +577,7 @@ pub fn extract(lines: &[Line]) -> CardFields {
             if let Some(i) = band {
                 f.serial = Some(DigitRunAt {
                     line: i,
-                    run: DigitRun {
-                        digits: lines[i]
-                            .text()
-                            .chars()
-                            .filter(char::is_ascii_digit)
-                            .collect(),
-                        first_word: 0,
-                        last_word: lines[i].words.len() - 1,
-                        min_conf: 0.0,
-                    },
+                    run: whole_line_run(&lines[i]),
                 });
                 f.serial_by_place = true;
             }

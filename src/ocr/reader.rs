@@ -154,6 +154,7 @@ const NET_SURE: f32 = 0.9;
 const MIN_CHAR_CONF: f32 = 90.0;
 
 /// The outcome of re-reading one digit field.
+#[derive(Default)]
 struct DigitVote {
     /// the digits, voted character by character
     digits: String,
@@ -202,16 +203,8 @@ struct DigitRead {
 fn vote_digits(reads: &[DigitRead]) -> DigitVote {
     let Some(first) = reads.first() else {
         return DigitVote {
-            digits: String::new(),
-            span: None,
-            ink_after: false,
-            next_ink: None,
-            groups: Vec::new(),
-            may_go_on: false,
-            cut: false,
-            sure: false,
-            conf: 0.0,
             doubt: Some("no reading"),
+            ..DigitVote::default()
         };
     };
     let mut best_len = first.digits.len();
@@ -267,15 +260,10 @@ fn vote_digits(reads: &[DigitRead]) -> DigitVote {
     };
     DigitVote {
         digits,
-        span: None,
-        ink_after: false,
-        next_ink: None,
-        groups: Vec::new(),
-        may_go_on: false,
-        cut: false,
         sure: doubt.is_none(),
         conf,
         doubt,
+        ..DigitVote::default()
     }
 }
 
@@ -308,15 +296,24 @@ fn confirm_digits(
     let x1 = width;
     let mut band = a.sub_rect(x0, y0 - lh / 3 - 2, x1, y1 + lh / 3 + 2);
     let mut h_photo = lh as f32 / a.scale;
-    if net_line(gray, &band, h_photo).is_none() {
+    let mut probe = net_band(gray, &band, h_photo);
+    if probe.net.is_none() {
         // the words' boxes may stand far taller than the digits (scratch residue read into
         // a code's line, its label merged with it): bands of the card's usual digit-line
-        // height down the line, the first the net reads whole
+        // height down the line, the one the net reads most surely
         if let Some(found) = digit_line_within(gray, a, at.line, x0, x1, y0, y1) {
-            (band, h_photo) = found;
+            (band, h_photo, probe) = found;
         }
     }
-    let mut v = read_digit_band(engine, gray, &band, h_photo, Some(&at.run.digits), strict);
+    let mut v = read_digit_band(
+        engine,
+        gray,
+        &band,
+        h_photo,
+        probe,
+        Some(&at.run.digits),
+        strict,
+    );
     // digits that reach the card's edge may go on beyond it: the line is whole only when
     // more than a group's space and a narrow digit's side bearing (1.45 pitches, plus a
     // margin for the card's outline) of card is left after its last digit, so even a digit
@@ -386,12 +383,19 @@ fn may_go_on(groups: &[usize], left: f32, pitch: f32, width: i32) -> bool {
     n + 2 <= parse::SERIAL_MAX && left < hidden * pitch + width as f32 / 100.0
 }
 
-/// The digit net's reading of a band whose digits stand `h_photo` photo pixels tall, when it
-/// finds a whole line of a serial's or code's length there.
-fn net_line(gray: &GrayImage, band: &RotRect, h_photo: f32) -> Option<super::digits::LineRead> {
+/// A band of the photo sampled so its digits stand 28 pixels tall, and the digit net's reading
+/// of it when the net finds a whole line of a serial's or code's length there.
+struct NetBand {
+    crop28: GrayImage,
+    net: Option<super::digits::LineRead>,
+}
+
+/// Samples a band whose digits stand `h_photo` photo pixels tall and lets the net read it.
+fn net_band(gray: &GrayImage, band: &RotRect, h_photo: f32) -> NetBand {
     let crop28 = prep::crop_rotated(gray, band, 28.0 / h_photo, 0);
-    super::digits::read_digits(super::digits::Net::shipped(), &crop28)
-        .filter(|n| parse::plausible_len(n.digits.len()))
+    let net = super::digits::read_digits(super::digits::Net::shipped(), &crop28)
+        .filter(|n| parse::plausible_len(n.digits.len()));
+    NetBand { crop28, net }
 }
 
 /// Within a line's box `y0..y1` that is taller than the card's other digit lines: the band of
@@ -405,7 +409,7 @@ fn digit_line_within(
     x1: i32,
     y0: i32,
     y1: i32,
-) -> Option<(RotRect, f32)> {
+) -> Option<(RotRect, f32, NetBand)> {
     let mut heights: Vec<i32> = a
         .lines
         .iter()
@@ -419,18 +423,18 @@ fn digit_line_within(
         return None;
     }
     let h_photo = h as f32 / a.scale;
-    let mut best: Option<(f32, RotRect)> = None;
+    let mut best: Option<(f32, RotRect, NetBand)> = None;
     let mut top = y0 - h / 3;
     while top + h <= y1 + h / 3 {
         let band = a.sub_rect(x0, top - h / 3 - 2, x1, top + h + h / 3 + 2);
-        if let Some(n) = net_line(gray, &band, h_photo).filter(|n| n.regular) {
-            if best.as_ref().is_none_or(|(p, _)| n.min_prob > *p) {
-                best = Some((n.min_prob, band));
-            }
+        let probe = net_band(gray, &band, h_photo);
+        let sure = probe.net.as_ref().filter(|n| n.regular).map(|n| n.min_prob);
+        if let Some(p) = sure.filter(|p| best.as_ref().is_none_or(|b| *p > b.0)) {
+            best = Some((p, band, probe));
         }
         top += (h / 4).max(1);
     }
-    best.map(|(_, band)| (band, h_photo))
+    best.map(|(_, band, probe)| (band, h_photo, probe))
 }
 
 /// A code the first reading missed under its label ("KODE VOUCHER"): the band below the label
@@ -463,7 +467,9 @@ fn code_under_label(
     .to_image();
     let ch = prep::char_height(&part)?;
     let band = a.sub_rect(margin, y0, width - margin, y1);
-    let mut v = read_digit_band(engine, gray, &band, ch / a.scale, None, true);
+    let h_photo = ch / a.scale;
+    let probe = net_band(gray, &band, h_photo);
+    let mut v = read_digit_band(engine, gray, &band, h_photo, probe, None, true);
     if !parse::plausible_len(v.digits.len()) {
         return None;
     }
@@ -508,16 +514,16 @@ fn net_vote(n: super::digits::LineRead, width: u32) -> DigitVote {
         ink_after: n.ink_after,
         next_ink: n.next_ink.map(|x| x / cw),
         groups: n.groups,
-        may_go_on: false,
         cut: n.cut,
         sure: doubt.is_none(),
         conf: n.min_prob * 100.0,
         doubt,
+        ..DigitVote::default()
     }
 }
 
 /// Reads one band of the photo holding a digit line whose digits stand `h_photo` photo pixels
-/// tall. The digit net reads it first (see [`super::digits`]); only when the net finds no whole
+/// tall, `probe` its sampling for the net (see [`net_band`]). The digit net reads it first (see [`super::digits`]); only when the net finds no whole
 /// line does Tesseract read it, in several preparations (three text heights; bright specks
 /// opened away, which mends digits nicked by scratch residue), each in single-line mode with a
 /// digit whitelist, plus one without a whitelist for per-character confidences, voted with the
@@ -528,10 +534,12 @@ fn read_digit_band(
     gray: &GrayImage,
     band: &RotRect,
     h_photo: f32,
+    probe: NetBand,
     first: Option<&str>,
     strict: bool,
 ) -> DigitVote {
     let band = *band;
+    let NetBand { crop28, net } = probe;
     let mut reads: Vec<DigitRead> = first
         .map(|d| DigitRead {
             digits: d.chars().collect(),
@@ -539,11 +547,9 @@ fn read_digit_band(
         })
         .into_iter()
         .collect();
-    let crop28 = prep::crop_rotated(gray, &band, 28.0 / h_photo, 0);
     // the digit net, when it reads a whole line: it knows the glyphs Tesseract misreads the
     // same way every time (a dotted zero, a digit nicked by scratch residue); Tesseract reads
     // the line only when the net cannot (or to label cells for training the net)
-    let net = net_line(gray, &band, h_photo);
     let dump = std::env::var_os("KONTER_OCR_CELLS");
     if dump.is_none() {
         if let Some(n) = net
@@ -959,9 +965,7 @@ mod tests {
                 .map(|((d, &p), o)| CellRead {
                     digit: Some(d),
                     prob: p,
-                    second: 1.0 - p,
                     other: o,
-                    other_prob: 1.0 - p,
                 })
                 .collect(),
         }
